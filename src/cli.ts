@@ -1,0 +1,55 @@
+// Parses argv and runs one command. Exit codes: 0 ok, 1 invalid input
+// (config, trace), 2 usage or unreadable file.
+import { CortexLocalError, UsageError } from './errors.ts';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  validate: async () => (await import('./commands/validate.ts')).validate,
+  serve: async () => (await import('./commands/serve.ts')).serve,
+  simulate: async () => (await import('./commands/simulate.ts')).simulate,
+};
+
+const usage = `usage: cortex-local <command> [options]
+
+commands:
+  serve [PATH]            serve every API of PATH/cortex.yaml on 127.0.0.1:8888
+  validate [PATH]         check cortex.yaml; --json prints the resolved config or every error
+  simulate TRACE.json     replay an in-flight trace through the autoscaler
+
+run 'cortex-local <command> --help' for a command's options`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) throw new UsageError(`unknown command "${name}"\n\n${usage}`);
+  return (await load())(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`cortex-local: ${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof CortexLocalError) {
+      process.stderr.write(`cortex-local: ${err.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`cortex-local: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);
