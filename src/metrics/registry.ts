@@ -1,0 +1,80 @@
+// Prometheus metrics served at GET /metrics. Per-request updates go through
+// pre-bound label children so the hot path does no label hashing.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ApiPool } from '../pool/api-pool.ts';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'api' | 'code'>;
+  readonly #latency: Histogram<'api'>;
+  readonly #requestChildren = new Map<string, Counter.Internal>();
+  readonly #latencyChildren = new Map<string, Histogram.Internal<'api'>>();
+  readonly #decisions: Counter<'api' | 'direction'>;
+
+  constructor(pools: () => Iterable<ApiPool>) {
+    const registers = [this.registry];
+    this.#requests = new Counter({
+      name: 'cortex_local_requests_total',
+      help: 'Prediction requests answered, by API and HTTP status code',
+      labelNames: ['api', 'code'],
+      registers,
+    });
+    this.#latency = new Histogram({
+      name: 'cortex_local_request_duration_seconds',
+      help: 'Time from admission to the last byte of the answer, for admitted prediction requests',
+      labelNames: ['api'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.#decisions = new Counter({
+      name: 'cortex_local_autoscaler_decisions_total',
+      help: 'Autoscaler ticks that changed the desired replica count',
+      labelNames: ['api', 'direction'],
+      registers,
+    });
+    new Gauge({
+      name: 'cortex_local_in_flight_requests',
+      help: 'Admitted prediction requests not yet answered (queued or executing)',
+      labelNames: ['api'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) this.set({ api: p.api.name }, p.inFlight);
+      },
+    });
+    new Gauge({
+      name: 'cortex_local_replicas',
+      help: 'Replicas by state',
+      labelNames: ['api', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) {
+          this.set({ api: p.api.name, state: 'desired' }, p.desiredReplicas);
+          for (const [state, n] of Object.entries(p.status().replicas)) this.set({ api: p.api.name, state }, n);
+        }
+      },
+    });
+  }
+
+  request(api: string, code: number, seconds: number | null): void {
+    const key = `${api}\0${code}`;
+    let child = this.#requestChildren.get(key);
+    if (child === undefined) {
+      child = this.#requests.labels(api, String(code));
+      this.#requestChildren.set(key, child);
+    }
+    child.inc();
+    if (seconds === null) return;
+    let hist = this.#latencyChildren.get(api);
+    if (hist === undefined) {
+      hist = this.#latency.labels(api);
+      this.#latencyChildren.set(api, hist);
+    }
+    hist.observe(seconds);
+  }
+
+  decision(api: string, from: number, to: number): void {
+    this.#decisions.inc({ api, direction: to > from ? 'up' : 'down' });
+  }
+}

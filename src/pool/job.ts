@@ -1,0 +1,13 @@
+// A prediction request once admitted: what the pool moves between the API
+// queue and workers until it is settled exactly once.
+import type { WorkerCrashedError } from '../errors.ts';
+
+export interface Job {
+  readonly body: Buffer;
+  /** set by the front door when the client went away before an answer */
+  cancelled: boolean;
+  /** a reply frame from the worker (kind from python-bridge/frames.ts) */
+  settle(kind: number, payload: Buffer): void;
+  /** the worker died while this job may have been executing */
+  crash(error: WorkerCrashedError): void;
+}

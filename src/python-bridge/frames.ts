@@ -1,0 +1,73 @@
+// Length-prefixed frames between Node and a Python worker (format: README.md
+// beside this file; mirror: python/cortex_local_worker/protocol.py).
+
+export const HEADER_SIZE = 9;
+
+export const Kind = {
+  INIT: 1,
+  PREDICT: 2,
+  SHUTDOWN: 3,
+  READY: 10,
+  RESULT_JSON: 11,
+  RESULT_BYTES: 12,
+  BAD_REQUEST: 13,
+  PREDICT_ERROR: 14,
+  INIT_ERROR: 15,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+export function encodeHeader(length: number, id: number, kind: number): Buffer {
+  const header = Buffer.allocUnsafe(HEADER_SIZE);
+  header.writeUInt32LE(length, 0);
+  header.writeUInt32LE(id, 4);
+  header[8] = kind;
+  return header;
+}
+
+export type FrameHandler = (id: number, kind: number, payload: Buffer) => void;
+
+/**
+ * Turns a stream of chunks into frames. Payloads that lie whole inside one
+ * chunk are handed out as views of it (no copy); a frame split across chunks
+ * is assembled once, when its last byte has arrived (a 5 MB body read in
+ * 64 KiB chunks is copied once, not once per chunk).
+ */
+export class FrameDecoder {
+  #parts: Buffer[] = [];
+  #buffered = 0;
+  /** bytes needed before #parts can yield a frame (a header, or a whole frame) */
+  #need = HEADER_SIZE;
+  readonly #onFrame: FrameHandler;
+
+  constructor(onFrame: FrameHandler) {
+    this.#onFrame = onFrame;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.#parts.length > 0) {
+      this.#parts.push(chunk);
+      this.#buffered += chunk.length;
+      if (this.#buffered < this.#need) return;
+      chunk = Buffer.concat(this.#parts, this.#buffered);
+      this.#parts = [];
+      this.#buffered = 0;
+    }
+    let pos = 0;
+    const end = chunk.length;
+    while (end - pos >= HEADER_SIZE) {
+      const length = chunk.readUInt32LE(pos);
+      const stop = pos + HEADER_SIZE + length;
+      if (stop > end) break;
+      this.#onFrame(chunk.readUInt32LE(pos + 4), chunk[pos + 8], chunk.subarray(pos + HEADER_SIZE, stop));
+      pos = stop;
+    }
+    if (pos < end) {
+      const rest = chunk.subarray(pos);
+      this.#parts.push(rest);
+      this.#buffered = rest.length;
+      this.#need = rest.length >= HEADER_SIZE ? HEADER_SIZE + rest.readUInt32LE(0) : HEADER_SIZE;
+    } else {
+      this.#need = HEADER_SIZE;
+    }
+  }
+}
