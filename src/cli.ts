@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./commands/validate.ts')).validate,
   serve: async () => (await import('./commands/serve.ts')).serve,
   simulate: async () => (await import('./commands/simulate.ts')).simulate,
+  get: async () => (await import('./commands/get.ts')).get,
 };
 
 const usage = `usage: cortex-local <command> [options]
@@ -16,6 +17,7 @@ commands:
   serve [PATH]            serve every API of PATH/cortex.yaml on 127.0.0.1:8888
   validate [PATH]         check cortex.yaml; --json prints the resolved config or every error
   simulate TRACE.json     replay an in-flight trace through the autoscaler
+  get [API]               show the APIs and replicas of a running server
 
 run 'cortex-local <command> --help' for a command's options`;
 

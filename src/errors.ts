@@ -60,8 +60,8 @@ export class TraceError extends CortexLocalError {
 /** The Python interpreter could not be started. */
 export class PythonNotFoundError extends CortexLocalError {
   readonly python: string;
-  constructor(python: string, options?: ErrorOptions) {
-    super('CORTEX_LOCAL_PYTHON_NOT_FOUND', `cannot run python interpreter "${python}" (set --python or CORTEX_LOCAL_PYTHON)`, options);
+  constructor(python: string, reason: string, options?: ErrorOptions) {
+    super('CORTEX_LOCAL_PYTHON_NOT_FOUND', `cannot use python interpreter "${python}": ${reason} (choose one with --python or CORTEX_LOCAL_PYTHON)`, options);
     this.python = python;
   }
 }

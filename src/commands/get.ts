@@ -1,0 +1,91 @@
+// `cortex-local get [API]`: the running server's APIs and replicas, as a table.
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { UsageError } from '../errors.ts';
+
+interface ReplicaDetail {
+  id: number;
+  state: string;
+  gpus: number[];
+  in_flight: number;
+  restarts: number;
+  reason?: string;
+  last_error?: string | null;
+}
+
+interface ApiSummary {
+  api: string;
+  endpoint: string;
+  status: string;
+  desired_replicas: number;
+  replicas: Record<string, number>;
+  in_flight: number;
+  last_error: string | null;
+  detail: ReplicaDetail[];
+}
+
+const help = `usage: cortex-local get [API] [--port N] [--host H] [--json]
+
+Shows the APIs of a running server (default 127.0.0.1:8888); with API, its replicas.`;
+
+export async function get(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string', default: '8888' },
+      host: { type: 'string', default: '127.0.0.1' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(help + '\n');
+    return 0;
+  }
+  const base = `http://${values.host.includes(':') ? `[${values.host}]` : values.host}:${values.port}`;
+  let apis: ApiSummary[];
+  try {
+    const res = await request(`${base}/`);
+    apis = ((await res.body.json()) as { apis: ApiSummary[] }).apis;
+  } catch (err) {
+    throw new UsageError(`no cortex-local server answers at ${base} (${(err as Error).message}); start one with 'cortex-local serve'`);
+  }
+  const name = positionals[0];
+  if (name !== undefined) {
+    const api = apis.find((a) => a.api === name);
+    if (api === undefined) throw new UsageError(`no API named "${name}"; this server has: ${apis.map((a) => a.api).join(', ')}`);
+    apis = [api];
+  }
+  if (values.json) {
+    process.stdout.write(JSON.stringify(name === undefined ? apis : apis[0], null, 2) + '\n');
+    return 0;
+  }
+  const rows = [['api', 'status', 'ready', 'starting', 'pending', 'failed', 'desired', 'in flight', 'endpoint']];
+  for (const a of apis) {
+    const r = a.replicas;
+    rows.push([a.api, a.status, r.ready, r.starting, r.pending, r.failed, a.desired_replicas, a.in_flight, `${base}${a.endpoint}`].map(String));
+  }
+  let out = table(rows);
+  if (name !== undefined) {
+    const api = apis[0];
+    const replicaRows = [['replica', 'state', 'gpus', 'in flight', 'restarts', 'note']];
+    for (const r of api.detail) {
+      replicaRows.push([String(r.id), r.state, r.gpus.length ? r.gpus.join(',') : '-', String(r.in_flight), String(r.restarts), r.reason ?? firstLine(r.last_error) ?? '']);
+    }
+    out += '\n' + table(replicaRows);
+    if (api.last_error) out += `\nlast error:\n${api.last_error.trimEnd()}\n`;
+  }
+  process.stdout.write(out);
+  return 0;
+}
+
+function firstLine(text: string | null | undefined): string | undefined {
+  if (!text) return undefined;
+  return text.trim().split('\n').at(-1);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}

@@ -1,0 +1,141 @@
+// `cortex-local serve [PATH]`: validate, start every API, serve until a signal.
+import { spawnSync } from 'node:child_process';
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { App } from '../app.ts';
+import { parseDuration } from '../config/duration.ts';
+import { loadConfig } from '../config/load.ts';
+import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
+import { discoverGpus } from '../pool/gpus.ts';
+import { formatConfigIssues } from './validate.ts';
+import { DEFAULT_MAX_BODY } from '../http/server.ts';
+
+const help = `usage: cortex-local serve [PATH] [options]
+
+Serves every API of PATH/cortex.yaml (PATH: a cortex.yaml or its folder; default .)
+
+options:
+  --port N            port to listen on (default 8888; 0 picks a free one)
+  --host H            address to bind (default 127.0.0.1); any other address
+                      needs --api-key or --insecure
+  --python P          python interpreter for the workers (default $CORTEX_LOCAL_PYTHON or python3)
+  --gpus LIST         GPU indices to use, e.g. 0,1 ("none" for none); default: nvidia-smi
+  --max-body BYTES    largest request body accepted (default 10485760)
+  --init-timeout DUR  how long a predictor's __init__ may take (default 10m)
+  --api-key KEY       require "Authorization: Bearer KEY" on every request
+  --insecure          allow a non-loopback --host without an API key`;
+
+export async function serve(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string', default: '8888' },
+      host: { type: 'string', default: '127.0.0.1' },
+      python: { type: 'string' },
+      gpus: { type: 'string' },
+      'max-body': { type: 'string' },
+      'init-timeout': { type: 'string', default: '10m' },
+      'api-key': { type: 'string' },
+      insecure: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(help + '\n');
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`serve takes one PATH, got ${positionals.length}: ${positionals.join(' ')}`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
+  const host = values.host;
+  if (!isLoopback(host) && values['api-key'] === undefined && !values.insecure) {
+    throw new UsageError(`--host ${host} would expose the APIs beyond this machine: add --api-key KEY, or --insecure to allow it without one`);
+  }
+  const maxBody = values['max-body'] === undefined ? DEFAULT_MAX_BODY : Number(values['max-body']);
+  if (!Number.isInteger(maxBody) || maxBody <= 0) throw new UsageError(`--max-body must be a positive number of bytes, got "${values['max-body']}"`);
+  const initTimeout = parseDuration(values['init-timeout']);
+  if (initTimeout === null || initTimeout <= 0) throw new UsageError(`--init-timeout must be a duration such as 90s or 10m, got "${values['init-timeout']}"`);
+  const python = values.python ?? process.env.CORTEX_LOCAL_PYTHON ?? 'python3';
+
+  const pathArg = positionals[0] ?? '.';
+  let config;
+  try {
+    config = await loadConfig(pathArg);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(formatConfigIssues(err, pathArg) + '\n');
+      return 1;
+    }
+    throw err;
+  }
+  checkPython(python);
+
+  let gpuDiscovery;
+  try {
+    gpuDiscovery = await discoverGpus(values.gpus);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  if (gpuDiscovery.warning) log(`warning: ${gpuDiscovery.warning}`);
+
+  const app = new App({
+    config,
+    python,
+    host,
+    port,
+    gpus: gpuDiscovery.gpus,
+    maxBody,
+    apiKey: values['api-key'],
+    initTimeoutMs: initTimeout * 1000,
+    log,
+    output: (label, _stream, line) => process.stdout.write(`[${label}] ${line}\n`),
+  });
+  const addr = await app.listen();
+  const base = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
+  log(`cortex-local serving ${config.apis.length} API${config.apis.length === 1 ? '' : 's'} on ${base} (${gpuDiscovery.gpus.length} GPU${gpuDiscovery.gpus.length === 1 ? '' : 's'})`);
+  for (const pool of app.pools) {
+    pool.once('ready', () => log(`api ${pool.api.name} ready at ${base}${pool.api.endpoint}`));
+  }
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        log(`${signal} again: killing every worker now`);
+        app.kill();
+        resolve(1);
+        return;
+      }
+      const inFlight = app.pools.reduce((n, p) => n + p.inFlight, 0);
+      log(`${signal}: shutting down; finishing ${inFlight} in-flight request${inFlight === 1 ? '' : 's'} (send ${signal} again to force)`);
+      app.stop().then(
+        () => {
+          log('stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          log(`error while stopping: ${(err as Error).message}`);
+          app.kill();
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+function checkPython(python: string): void {
+  const r = spawnSync(python, ['-c', 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 3)'], { stdio: 'ignore' });
+  if (r.error) throw new PythonNotFoundError(python, (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message, { cause: r.error });
+  if (r.status === 3) throw new PythonNotFoundError(python, 'Python 3.8 or newer is required');
+  if (r.status !== 0) throw new PythonNotFoundError(python, `it exited with ${r.status ?? r.signal}`);
+}

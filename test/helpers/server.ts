@@ -1,0 +1,80 @@
+// Runs `bin/cortex-local serve` as users do (a real process on a free port)
+// and reads its output.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { testPython } from './python.ts';
+
+export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'cortex-local');
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  url: string;
+  /** everything printed so far, stdout and stderr */
+  output(): string;
+  /** resolves with the first output line matching `re`, waiting up to `timeoutMs` */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** sends a signal and resolves with the exit code */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export async function startServer(dir: string, args: string[] = [], opts: { waitForApis?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServerProcess> {
+  const proc = spawn(BIN, ['serve', dir, '--port', '0', '--python', testPython, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
+  let text = '';
+  const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  const onData = (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const w of [...waiters]) {
+      const line = text.split('\n').find((l) => w.re.test(l));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  proc.stdout?.on('data', onData);
+  proc.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+
+  const waitFor = (re: RegExp, timeoutMs = 30_000) =>
+    new Promise<string>((resolve, reject) => {
+      const line = text.split('\n').find((l) => re.test(l));
+      if (line !== undefined) return resolve(line);
+      const timer = setTimeout(() => reject(new Error(`no output line matching ${re} within ${timeoutMs} ms; output:\n${text}`)), timeoutMs);
+      waiters.push({ re, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`server exited (${code}) before printing ${re}; output:\n${text}`));
+      });
+    });
+
+  const server: ServerProcess = {
+    proc,
+    url: '',
+    output: () => text,
+    waitFor,
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+    exited,
+  };
+  const line = await waitFor(/^cortex-local serving .* on (http:\/\/\S+)/);
+  server.url = /on (http:\/\/\S+)/.exec(line)![1];
+  for (const api of opts.waitForApis ?? []) await waitFor(new RegExp(`^api ${api} ready at `));
+  return server;
+}
+
+/** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

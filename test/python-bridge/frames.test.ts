@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { encodeHeader, FrameDecoder, HEADER_SIZE, Kind } from '../../src/python-bridge/frames.ts';
+
+function frame(id: number, kind: number, payload: string | Buffer): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  return Buffer.concat([encodeHeader(body.length, id, kind), body]);
+}
+
+function decodeAll(chunks: Buffer[]): [number, number, string][] {
+  const out: [number, number, string][] = [];
+  const d = new FrameDecoder((id, kind, payload) => out.push([id, kind, payload.toString()]));
+  for (const c of chunks) d.push(c);
+  return out;
+}
+
+test('header is 9 bytes: length, id, kind, little-endian', () => {
+  const h = encodeHeader(0x01020304, 7, Kind.PREDICT);
+  assert.equal(h.length, HEADER_SIZE);
+  assert.deepEqual([...h], [4, 3, 2, 1, 7, 0, 0, 0, Kind.PREDICT]);
+});
+
+test('several frames in one chunk are all decoded in order', () => {
+  const data = Buffer.concat([frame(1, Kind.RESULT_JSON, '{"a":1}'), frame(2, Kind.RESULT_BYTES, ''), frame(3, Kind.BAD_REQUEST, 'x')]);
+  assert.deepEqual(decodeAll([data]), [
+    [1, Kind.RESULT_JSON, '{"a":1}'],
+    [2, Kind.RESULT_BYTES, ''],
+    [3, Kind.BAD_REQUEST, 'x'],
+  ]);
+});
+
+test('frames split at every possible byte boundary decode the same', () => {
+  const data = Buffer.concat([frame(1, Kind.RESULT_JSON, 'hello'), frame(2, Kind.RESULT_JSON, 'world!')]);
+  for (let cut = 0; cut <= data.length; cut++) {
+    assert.deepEqual(decodeAll([data.subarray(0, cut), data.subarray(cut)]), [
+      [1, Kind.RESULT_JSON, 'hello'],
+      [2, Kind.RESULT_JSON, 'world!'],
+    ], `cut at ${cut}`);
+  }
+});
+
+test('a large frame delivered one byte at a time arrives whole, once', () => {
+  const payload = Buffer.alloc(70_000, 'z');
+  const data = frame(9, Kind.RESULT_BYTES, payload);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < data.length; i += 997) chunks.push(data.subarray(i, i + 997));
+  const out = decodeAll(chunks);
+  assert.equal(out.length, 1);
+  assert.equal(out[0][0], 9);
+  assert.equal(out[0][2].length, 70_000);
+});
