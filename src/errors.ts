@@ -71,8 +71,9 @@ export class WorkerCrashedError extends CortexLocalError {
   readonly api: string;
   readonly exitCode: number | null;
   readonly signal: string | null;
-  constructor(api: string, exitCode: number | null, signal: string | null) {
-    const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+  /** `reason` replaces the exit description, e.g. "was stopped: OOMKilled: memory limit 512Mi exceeded: 600Mi" */
+  constructor(api: string, exitCode: number | null, signal: string | null, reason?: string) {
+    const how = reason ?? (signal ? `was killed by ${signal}` : `exited with code ${exitCode}`);
     super('CORTEX_LOCAL_WORKER_CRASHED', `the worker of api "${api}" ${how} while handling this request`);
     this.api = api;
     this.exitCode = exitCode;

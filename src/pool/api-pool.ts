@@ -21,6 +21,8 @@ export interface ApiPoolOptions {
   backoff?: BackoffOptions;
   initTimeoutMs?: number;
   stopGraceMs?: number;
+  /** how often worker memory is checked against compute.mem (default 1 s) */
+  memoryCheckMs?: number;
   /**
    * Jobs a worker may hold beyond its threads: queued in its pipe so it reads
    * them in one batch instead of waiting a round trip per request.
@@ -313,6 +315,7 @@ export class ApiPool extends EventEmitter {
         backoff: this.#opts.backoff ?? defaultBackoff,
         initTimeoutMs: this.#opts.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         stopGraceMs: this.#opts.stopGraceMs ?? 30_000,
+        memoryCheckMs: this.#opts.memoryCheckMs ?? 1000,
       });
       this.#replicas.push(replica);
       replica.start();

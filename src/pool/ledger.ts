@@ -2,6 +2,7 @@
 // request (cpu cores, mem bytes, whole GPUs) before it starts and gives it
 // back when it stops, so two replicas never share a GPU they asked for whole.
 import { EventEmitter } from 'node:events';
+import { formatBytes as fmtBytes } from './memory.ts';
 
 export interface Gpu {
   index: number;
@@ -93,16 +94,4 @@ export class ResourceLedger extends EventEmitter {
 
 function fmtCpu(cores: number): string {
   return Number.isInteger(cores) ? String(cores) : `${Math.round(cores * 1000)}m`;
-}
-
-function fmtBytes(bytes: number): string {
-  const units = ['Ki', 'Mi', 'Gi', 'Ti'];
-  let v = bytes;
-  let unit = '';
-  for (const u of units) {
-    if (v < 1024) break;
-    v /= 1024;
-    unit = u;
-  }
-  return `${Math.round(v * 10) / 10}${unit}`;
 }

@@ -7,6 +7,7 @@ import { PythonWorker, type WorkerExit } from '../python-bridge/worker-process.t
 import { restartDelayMs, type BackoffOptions } from './backoff.ts';
 import type { Job } from './job.ts';
 import type { Reservation } from './ledger.ts';
+import { checkMemory, readRssBytes } from './memory.ts';
 import { workerEnv } from './worker-env.ts';
 import { join } from 'node:path';
 
@@ -40,6 +41,8 @@ export interface ReplicaOptions {
   initTimeoutMs: number;
   /** how long a stopping worker may take before it is killed */
   stopGraceMs: number;
+  /** how often worker memory is read when compute.mem is set */
+  memoryCheckMs: number;
 }
 
 export class PoolWorker {
@@ -52,6 +55,8 @@ export class PoolWorker {
   failures = 0;
   timer: NodeJS.Timeout | null = null;
   exited: Promise<void> = Promise.resolve();
+  /** why we killed it, when we did (memory limit) */
+  killReason: string | null = null;
 
   constructor(replica: Replica, index: number) {
     this.replica = replica;
@@ -88,6 +93,7 @@ export class Replica {
   readonly #opts: ReplicaOptions;
   #failures = 0;
   #restartTimer: NodeJS.Timeout | null = null;
+  #memoryTimer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
 
   constructor(opts: ReplicaOptions) {
@@ -116,6 +122,22 @@ export class Replica {
     const sequential = this.reservation.gpus.length > 0;
     if (sequential) this.#spawn(this.workers[0]);
     else for (const w of this.workers) this.#spawn(w);
+    const limit = this.api.compute.mem;
+    if (limit !== null && this.#memoryTimer === null) {
+      this.#memoryTimer = setInterval(() => void this.#checkMemory(limit), this.#opts.memoryCheckMs);
+      this.#memoryTimer.unref();
+    }
+  }
+
+  async #checkMemory(limit: number): Promise<void> {
+    const live = this.workers.filter((w) => w.process?.pid !== undefined && w.state !== 'stopping');
+    const rss = await Promise.all(live.map((w) => readRssBytes(w.process?.pid as number)));
+    const verdict = checkMemory(limit, rss);
+    if (verdict === null) return;
+    const w = live[verdict.victim];
+    if (w.process === null || w.state === 'stopping' || w.killReason !== null) return;
+    w.killReason = verdict.message;
+    w.process.kill('SIGKILL');
   }
 
   /** No new jobs; stops once every outstanding job is answered. */
@@ -206,13 +228,15 @@ export class Replica {
     w.timer = null;
     const wasReady = w.state === 'ready';
     const jobs = [...w.outstanding.values()];
+    const killReason = w.killReason;
+    w.killReason = null;
     w.outstanding.clear();
     w.process = null;
     if (jobs.length > 0) {
       // Requests start in the order sent and at most threads_per_worker run at
       // once, so only the oldest `threads` may have started: those fail, the
       // rest never ran and go back to the queue.
-      const error = new WorkerCrashedError(this.api.name, exit.code, exit.signal);
+      const error = new WorkerCrashedError(this.api.name, exit.code, exit.signal, killReason === null ? undefined : `was stopped: ${killReason}`);
       const started = this.api.autoscaling.threads_per_worker;
       for (const job of jobs.slice(0, started)) this.hooks.crashed(job, error);
       this.hooks.requeue(jobs.slice(started));
@@ -224,11 +248,12 @@ export class Replica {
     }
     if (initError !== null || !wasReady) {
       const why = initError
+        ?? (killReason !== null ? `while initializing: ${killReason}` : null)
         ?? (exit.error ? `cannot start ${this.#opts.python}: ${exit.error.message}` : `the worker ${describeExit(exit)} before it was ready`);
       this.#initFailed(why);
       return;
     }
-    const how = describeExit(exit);
+    const how = killReason === null ? describeExit(exit) : `was stopped: ${killReason}`;
     this.lastError = `worker ${w.index} ${how}`;
     this.hooks.log(`[${w.label}] worker ${how}; ${jobs.length > 0 ? `${Math.min(jobs.length, this.api.autoscaling.threads_per_worker)} request(s) failed; ` : ''}restarting`);
     w.state = 'restarting';
@@ -287,6 +312,8 @@ export class Replica {
   #clearTimers(): void {
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
     this.#restartTimer = null;
+    if (this.#memoryTimer) clearInterval(this.#memoryTimer);
+    this.#memoryTimer = null;
     for (const w of this.workers) {
       if (w.timer) clearTimeout(w.timer);
       w.timer = null;
