@@ -2,6 +2,7 @@
 // before the body is read, so an over-capacity request is refused at once.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { WorkerCrashedError } from '../errors.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { ApiPool } from '../pool/api-pool.ts';
@@ -40,6 +41,21 @@ export class FrontDoor {
     this.#apiKey = opts.apiKey;
     this.#log = opts.log;
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#handle(req, res));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket));
+  }
+
+  /** Requests node:http cannot parse still get a JSON answer, then the connection closes. */
+  #clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout']
+          : [400, 'Bad Request'];
+    const body = JSON.stringify({ error: `malformed HTTP request: ${err.message}` });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   }
 
   /** Stop admitting: new prediction requests get 503 and connections close after their answer. */
