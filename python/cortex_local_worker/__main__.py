@@ -11,7 +11,8 @@ import sys
 import traceback
 
 from . import protocol
-from .loader import load_predictor
+from .gpu_guard import apply_tensorflow_memory_limit
+from .loader import add_python_path, load_predictor
 from .server import serve
 
 
@@ -25,7 +26,9 @@ def main(argv):
         return 2
     init = json.loads(frames[0][2])
     try:
-        predictor = load_predictor(init["type"], init["path"], init["python_path"], init["config"])
+        add_python_path(init["python_path"])
+        apply_tensorflow_memory_limit()
+        predictor = load_predictor(init["type"], init["path"], init["config"])
     except BaseException:
         tb = traceback.format_exc()
         sys.stderr.write(tb)

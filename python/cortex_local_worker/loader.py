@@ -10,15 +10,18 @@ class PredictorDefinitionError(Exception):
     pass
 
 
-def load_predictor(predictor_type, path, python_path, config):
+def add_python_path(python_path):
+    if python_path not in sys.path:
+        sys.path.insert(0, python_path)
+
+
+def load_predictor(predictor_type, path, config):
     class_name = CLASS_NAMES[predictor_type]
     if predictor_type != "python":
         raise PredictorDefinitionError(
             "predictor type %r is not served by cortex-local yet: use type: python "
             "and load the model inside PythonPredictor.__init__" % predictor_type
         )
-    if python_path not in sys.path:
-        sys.path.insert(0, python_path)
     spec = importlib.util.spec_from_file_location("predictor", path)
     if spec is None or spec.loader is None:
         raise PredictorDefinitionError("cannot import %s" % path)

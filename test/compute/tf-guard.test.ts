@@ -1,0 +1,59 @@
+// CORTEX_LOCAL_TF_MEMORY_LIMIT_MB: the runtime limits TensorFlow's GPU memory
+// before the predictor is imported. A stand-in tensorflow package records the calls.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ApiPool } from '../../src/pool/api-pool.ts';
+import { Kind } from '../../src/python-bridge/frames.ts';
+import { ResourceLedger } from '../../src/pool/ledger.ts';
+import { makeApi } from '../helpers/api.ts';
+import { testPython } from '../helpers/python.ts';
+
+const dir = join(import.meta.dirname, '..', 'fixtures', 'tf-guard');
+
+function predictOnce(pool: ApiPool): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    assert.ok(pool.tryAdmit());
+    pool.dispatch({
+      body: Buffer.from('{}'),
+      cancelled: false,
+      settle: (kind, payload) => (kind === Kind.RESULT_JSON ? resolve(JSON.parse(payload.toString())) : reject(new Error(payload.toString()))),
+      crash: reject,
+    });
+  });
+}
+
+test('a GPU replica with a memory limit gets set_virtual_device_configuration instead of memory growth', async () => {
+  const ledger = new ResourceLedger({ cpu: 2, mem: 2 ** 32, gpus: [{ index: 0 }] });
+  const pool = new ApiPool({
+    api: makeApi('tf', dir, { compute: { gpu: 1 }, env: { CORTEX_LOCAL_TF_MEMORY_LIMIT_MB: '1024' } }),
+    projectDir: dir,
+    python: testPython,
+    ledger,
+  });
+  const ready = new Promise((r) => pool.once('ready', r));
+  pool.start();
+  try {
+    await ready;
+    assert.deepEqual(await predictOnce(pool), {
+      tensorflow_imported_before_predictor: true,
+      calls: [['/physical_device:GPU:0', [1024]]],
+      allow_growth: null,
+    });
+  } finally {
+    await pool.stop();
+  }
+});
+
+test('without a limit, a GPU replica keeps memory growth and tensorflow is not imported for it', async () => {
+  const ledger = new ResourceLedger({ cpu: 2, mem: 2 ** 32, gpus: [{ index: 0 }] });
+  const pool = new ApiPool({ api: makeApi('tf', dir, { compute: { gpu: 1 } }), projectDir: dir, python: testPython, ledger });
+  const ready = new Promise((r) => pool.once('ready', r));
+  pool.start();
+  try {
+    await ready;
+    assert.deepEqual(await predictOnce(pool), { tensorflow_imported_before_predictor: false, calls: null, allow_growth: 'true' });
+  } finally {
+    await pool.stop();
+  }
+});
