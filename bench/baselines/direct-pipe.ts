@@ -1,0 +1,98 @@
+// The bridge's ceiling: one PythonWorker (src/python-bridge) driven in a
+// closed loop with `--concurrency` requests always outstanding, no HTTP and no
+// pool. cortex-local's throughput over this is the share of the bridge's
+// capacity the front door and pool leave usable.
+//
+//   node bench/baselines/direct-pipe.ts --predictor DIR/predictor.py [--config JSON]
+//       [--body JSON] [--concurrency 64] [--warmup 2] [--duration 10] [--python python3]
+// Prints "ready PID" when the worker is up, then one JSON line with the result.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kind } from '../../src/python-bridge/frames.ts';
+import { PythonWorker } from '../../src/python-bridge/worker-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    predictor: { type: 'string' },
+    config: { type: 'string', default: '{}' },
+    body: { type: 'string', default: '{"name": "cortex"}' },
+    'body-file': { type: 'string' },
+    concurrency: { type: 'string', default: '64' },
+    warmup: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '10' },
+    python: { type: 'string', default: 'python3' },
+    threads: { type: 'string', default: '1' },
+  },
+});
+if (values.predictor === undefined) throw new Error('--predictor is required');
+const predictorPath = resolve(values.predictor);
+const body = values['body-file'] !== undefined ? readFileSync(values['body-file']) : Buffer.from(values.body);
+const concurrency = Number(values.concurrency);
+const warmupMs = Number(values.warmup) * 1000;
+const durationMs = Number(values.duration) * 1000;
+
+const worker = new PythonWorker({
+  python: values.python,
+  cwd: dirname(predictorPath),
+  env: process.env,
+  init: {
+    type: 'python',
+    path: predictorPath,
+    python_path: dirname(predictorPath),
+    config: JSON.parse(values.config) as Record<string, unknown>,
+    threads: Number(values.threads),
+  },
+});
+
+// Latencies in µs, recorded only inside the measured window.
+const latencies: number[] = [];
+let measuring = false;
+let stopping = false;
+let completed = 0;
+let errors = 0;
+
+function send(): void {
+  const t0 = performance.now();
+  worker.predict(body, (kind) => {
+    if (measuring) {
+      latencies.push((performance.now() - t0) * 1000);
+      completed++;
+      if (kind !== Kind.RESULT_JSON && kind !== Kind.RESULT_BYTES) errors++;
+    }
+    if (!stopping) send();
+  });
+}
+
+worker.on('output', (stream: string, line: string) => process.stderr.write(`[worker ${stream}] ${line}\n`));
+worker.once('init-error', (tb: string) => {
+  process.stderr.write(tb);
+  process.exit(1);
+});
+worker.once('exit', (e: { code: number | null; signal: string | null }) => {
+  if (!stopping) {
+    process.stderr.write(`worker exited early: ${e.code ?? e.signal}\n`);
+    process.exit(1);
+  }
+});
+worker.once('ready', (info: { pid: number }) => {
+  process.stdout.write(`ready ${info.pid}\n`);
+  for (let i = 0; i < concurrency; i++) send();
+  setTimeout(() => {
+    measuring = true;
+    const started = performance.now();
+    setTimeout(() => {
+      measuring = false;
+      stopping = true;
+      const seconds = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+      process.stdout.write(
+        JSON.stringify({ requests: completed, seconds, rps: completed / seconds, p50_us: pct(50), p99_us: pct(99), max_us: latencies.at(-1) ?? 0, errors }) + '\n',
+      );
+      worker.shutdown();
+      setTimeout(() => process.exit(0), 2000).unref();
+    }, durationMs);
+  }, warmupMs);
+});
+worker.start();

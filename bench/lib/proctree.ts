@@ -1,0 +1,99 @@
+// Memory and CPU of a whole process tree, read from /proc (Linux only): a
+// server's footprint is its own process plus every worker it spawned
+// (cortex-local: Node + Python workers; uvicorn: the master + its workers).
+import { readdirSync, readFileSync } from 'node:fs';
+
+const PAGE = 4096;
+const CLK_TCK = 100;
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** utime + stime, in clock ticks */
+  cpuTicks: number;
+  rssBytes: number;
+}
+
+function readStat(pid: number): ProcStat | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // comm may hold spaces and parentheses: the fields start after the last ')'.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // f[0] is field 3 (state): ppid is field 4, utime 14, stime 15, rss 24.
+    return { pid, ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]), rssBytes: Number(f[21]) * PAGE };
+  } catch {
+    return null; // exited between readdir and read
+  }
+}
+
+export function treeOf(root: number): ProcStat[] {
+  const all: ProcStat[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const s = readStat(pid);
+    if (s !== null) all.push(s);
+  }
+  const children = new Map<number, ProcStat[]>();
+  for (const s of all) {
+    const list = children.get(s.ppid);
+    if (list === undefined) children.set(s.ppid, [s]);
+    else list.push(s);
+  }
+  const rootStat = all.find((s) => s.pid === root);
+  if (rootStat === undefined) return [];
+  const out = [rootStat];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i].pid) ?? []));
+  return out;
+}
+
+export interface TreeSample {
+  rssBytes: number;
+  rootRssBytes: number;
+  cpuSeconds: number;
+  processes: number;
+}
+
+export function sampleTree(root: number): TreeSample {
+  const tree = treeOf(root);
+  let rss = 0;
+  let cpu = 0;
+  for (const s of tree) {
+    rss += s.rssBytes;
+    cpu += s.cpuTicks;
+  }
+  return { rssBytes: rss, rootRssBytes: tree[0]?.rssBytes ?? 0, cpuSeconds: cpu / CLK_TCK, processes: tree.length };
+}
+
+/** Samples a tree every `everyMs` until stopped; keeps the peaks and the CPU used meanwhile. */
+export class TreeWatcher {
+  readonly #root: number;
+  readonly #timer: NodeJS.Timeout;
+  readonly #first: TreeSample;
+  #last: TreeSample;
+  peakRss = 0;
+  peakRootRss = 0;
+
+  constructor(root: number, everyMs = 250) {
+    this.#root = root;
+    this.#first = this.#take();
+    this.#last = this.#first;
+    this.#timer = setInterval(() => {
+      this.#last = this.#take();
+    }, everyMs);
+  }
+
+  #take(): TreeSample {
+    const s = sampleTree(this.#root);
+    if (s.rssBytes > this.peakRss) this.peakRss = s.rssBytes;
+    if (s.rootRssBytes > this.peakRootRss) this.peakRootRss = s.rootRssBytes;
+    return s;
+  }
+
+  /** Stops sampling; CPU seconds the tree used since the watcher started. */
+  stop(): { peakRss: number; peakRootRss: number; cpuSeconds: number; processes: number } {
+    clearInterval(this.#timer);
+    this.#last = this.#take();
+    return { peakRss: this.peakRss, peakRootRss: this.peakRootRss, cpuSeconds: this.#last.cpuSeconds - this.#first.cpuSeconds, processes: this.#last.processes };
+  }
+}
