@@ -1,6 +1,6 @@
 // Parses argv and runs one command. Exit codes: 0 ok, 1 invalid input
 // (config, trace), 2 usage or unreadable file.
-import { CortexLocalError, UsageError } from './errors.ts';
+import { ConfigFileError, CortexLocalError, UsageError } from './errors.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -43,8 +43,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`cortex-local: ${err.message}\n`);
+    if (err instanceof UsageError || err instanceof ConfigFileError || isParseArgsError(err)) {
+      process.stderr.write(`cortex-local: ${(err as Error).message}\n`);
       process.exitCode = 2;
     } else if (err instanceof CortexLocalError) {
       process.stderr.write(`cortex-local: ${err.message}\n`);
@@ -55,3 +55,8 @@ main(process.argv.slice(2)).then(
     }
   },
 );
+
+/** node:util parseArgs rejects unknown or malformed options with these codes: a usage mistake, not a crash. */
+function isParseArgsError(err: unknown): boolean {
+  return err instanceof TypeError && String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS_');
+}

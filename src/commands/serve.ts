@@ -64,7 +64,7 @@ export async function serve(argv: string[]): Promise<number> {
     config = await loadConfig(pathArg);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(formatConfigIssues(err, pathArg) + '\n');
+      process.stderr.write(formatConfigIssues(err) + '\n');
       return 1;
     }
     throw err;

@@ -1,0 +1,64 @@
+// `cortex-local validate [PATH] [--json]` (spec/config.md §1): exit 0 valid,
+// 1 invalid, 2 usage or unreadable file.
+import { relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.ts';
+import { ConfigError, ConfigFileError, UsageError } from '../errors.ts';
+
+const help = `usage: cortex-local validate [PATH] [--json]
+
+Checks PATH (a cortex.yaml, or a folder holding one; default ./cortex.yaml).
+Prints every error as FILE:LINE:COL, or with --json the resolved APIs:
+  {"ok": true, "apis": [...]}  or  {"ok": false, "errors": [{"api", "path", "message", "line", "column"}]}
+exit codes: 0 valid, 1 invalid, 2 usage or unreadable file`;
+
+export async function validate(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    process.stdout.write(help + '\n');
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`validate takes one PATH, got ${positionals.length}: ${positionals.join(' ')}`);
+  try {
+    const config = await loadConfig(positionals[0]);
+    if (values.json) process.stdout.write(JSON.stringify({ ok: true, apis: config.apis }, null, 2) + '\n');
+    else process.stdout.write(`${displayPath(config.file)}: ${config.apis.length} API${config.apis.length === 1 ? '' : 's'} valid: ${config.apis.map((a) => `${a.name} (${a.endpoint})`).join(', ')}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      if (values.json) {
+        const errors = err.issues.map(({ api, path, message, line, column, index }) => ({ api, path, message, line, column, index }));
+        process.stdout.write(JSON.stringify({ ok: false, errors }, null, 2) + '\n');
+      } else {
+        process.stderr.write(formatConfigIssues(err) + '\n');
+      }
+      return 1;
+    }
+    if (err instanceof ConfigFileError && values.json) {
+      process.stderr.write(`cortex-local: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || rel === '' ? file : rel;
+}
+
+/** One line per issue, like a compiler: `cortex.yaml:4:19  api "a": autoscaling.min_replicas: must be ≤ max_replicas (got 4 > 2)`. */
+export function formatConfigIssues(err: ConfigError): string {
+  const file = displayPath(err.file);
+  const lines = err.issues.map((i) => {
+    const where = `${file}:${i.line ?? 1}:${i.column ?? 1}`;
+    const who = i.api !== null ? `api ${JSON.stringify(i.api)}: ` : i.index !== undefined && i.path !== '' ? `API #${i.index + 1}: ` : '';
+    return `${where}  ${who}${i.path ? `${i.path}: ` : ''}${i.message}`;
+  });
+  lines.push(`${err.issues.length} error${err.issues.length === 1 ? '' : 's'} in ${file}`);
+  return lines.join('\n');
+}
