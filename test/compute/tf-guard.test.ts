@@ -8,6 +8,7 @@ import { Kind } from '../../src/python-bridge/frames.ts';
 import { ResourceLedger } from '../../src/pool/ledger.ts';
 import { makeApi } from '../helpers/api.ts';
 import { testPython } from '../helpers/python.ts';
+import { eventually } from '../helpers/server.ts';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'tf-guard');
 
@@ -31,10 +32,9 @@ test('a GPU replica with a memory limit gets set_virtual_device_configuration in
     python: testPython,
     ledger,
   });
-  const ready = new Promise((r) => pool.once('ready', r));
   pool.start();
   try {
-    await ready;
+    await eventually(() => (pool.readyReplicas === 1 ? true : undefined), 'the replica to be ready', 20_000, () => JSON.stringify(pool.status()));
     assert.deepEqual(await predictOnce(pool), {
       tensorflow_imported_before_predictor: true,
       calls: [['/physical_device:GPU:0', [1024]]],
@@ -48,10 +48,9 @@ test('a GPU replica with a memory limit gets set_virtual_device_configuration in
 test('without a limit, a GPU replica keeps memory growth and tensorflow is not imported for it', async () => {
   const ledger = new ResourceLedger({ cpu: 2, mem: 2 ** 32, gpus: [{ index: 0 }] });
   const pool = new ApiPool({ api: makeApi('tf', dir, { compute: { gpu: 1 } }), projectDir: dir, python: testPython, ledger });
-  const ready = new Promise((r) => pool.once('ready', r));
   pool.start();
   try {
-    await ready;
+    await eventually(() => (pool.readyReplicas === 1 ? true : undefined), 'the replica to be ready', 20_000, () => JSON.stringify(pool.status()));
     assert.deepEqual(await predictOnce(pool), { tensorflow_imported_before_predictor: false, calls: null, allow_growth: 'true' });
   } finally {
     await pool.stop();
