@@ -109,9 +109,10 @@ export class Autoscaler {
 
   #onSample(): void {
     try {
-      // A slot the event loop slept through stays without a sample (the
-      // average is over the samples that exist), so virtual time keeps pace.
-      const slot = Math.max(this.#slot + 1, Math.round((this.#clock() - this.#startReal) / this.#realSampleMs));
+      // The sample belongs to the latest slot that is due. A slot the event
+      // loop slept through stays without a sample (the average is over the
+      // samples that exist), so virtual time keeps pace with the clock.
+      const slot = Math.max(this.#slot + 1, Math.floor((this.#clock() - this.#startReal) / this.#realSampleMs));
       this.#slot = slot;
       const at = slot * this.#sampleMs;
       this.#sampler.record(at, this.#opts.readInFlight());
