@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import { Autoscaler, autoscalerTimeScale, type AutoscalerOptions } from '../../src/autoscale/autoscaler.ts';
+import type { Decision } from '../../src/autoscale/recommender.ts';
 import { UsageError } from '../../src/errors.ts';
 import { autoscaling } from './config.ts';
 
@@ -149,8 +150,9 @@ test('stop() ends sampling; start() begins afresh (new window, new first period)
   h.autoscaler.start();
   assert.equal(h.autoscaler.lastDecision, null);
   advance(10_000);
-  assert.equal(h.autoscaler.lastDecision?.replicas, 8); // first period again
-  assert.equal(h.autoscaler.lastDecision?.reason, 'downscale stabilization (first period)');
+  const first = h.autoscaler.lastDecision as Decision | null;
+  assert.equal(first?.replicas, 8); // first period again
+  assert.equal(first?.reason, 'downscale stabilization (first period)');
   h.autoscaler.stop();
 });
 
