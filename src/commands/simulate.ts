@@ -73,7 +73,7 @@ export async function simulate(argv: string[]): Promise<number> {
 }
 
 /** Every problem of the trace, on one line; throws TraceError when there is any. */
-export function parseTrace(file: string, json: unknown): ReplayInput {
+function parseTrace(file: string, json: unknown): ReplayInput {
   const problems: string[] = [];
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new TraceError(`${file}: a trace must be a JSON object (got ${describeValue(json)})`);
@@ -222,7 +222,7 @@ const LEVELS = '_.-=+*#@';
 const SPARK_WIDTH = 100;
 
 /** Plain ASCII, low to high; long runs are bucketed by their maximum so a short spike stays visible. */
-export function sparkline(counts: number[]): string {
+function sparkline(counts: number[]): string {
   const buckets = Math.min(counts.length, SPARK_WIDTH);
   const values: number[] = [];
   for (let b = 0; b < buckets; b++) {
