@@ -140,7 +140,7 @@ export class Autoscaler {
 }
 
 /** `autoscaler api=NAME avg_in_flight=3.4 recommendation=4 replicas 2→4 (reason)` */
-export function formatDecision(api: string, d: Decision): string {
+function formatDecision(api: string, d: Decision): string {
   const avg = d.avgInFlight === null ? 'none' : formatNumber(d.avgInFlight);
   return `autoscaler api=${api} avg_in_flight=${avg} recommendation=${d.recommendation ?? 'none'} replicas ${d.previous}→${d.replicas} (${d.reason})`;
 }
