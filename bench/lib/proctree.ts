@@ -97,3 +97,49 @@ export class TreeWatcher {
     return { peakRss: this.peakRss, peakRootRss: this.peakRootRss, cpuSeconds: this.#last.cpuSeconds - this.#first.cpuSeconds, processes: this.#last.processes };
   }
 }
+
+/** Busy and total CPU time of the whole machine so far, in seconds (all cores together). */
+function machineCpu(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0];
+  const f = line.split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = f[3] + f[4];
+  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
+}
+
+/** CPU seconds of this process plus its reaped children (wrk, once it has exited). */
+function ownCpu(): number {
+  const text = readFileSync('/proc/self/stat', 'latin1');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // utime 14, stime 15, cutime 16, cstime 17
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
+}
+
+/**
+ * Cores used by processes that are not part of the benchmark (neither the
+ * server tree, nor wrk, nor this runner) over an interval: on a shared 2-core
+ * machine a test suite running beside the benchmark shows up here.
+ */
+export class MachineWatcher {
+  readonly #m0 = machineCpu();
+  readonly #own0 = ownCpu();
+  readonly #t0 = performance.now();
+
+  /** `serverCpuSeconds`: what the server tree used in the same interval. */
+  otherCores(serverCpuSeconds: number): number {
+    const m1 = machineCpu();
+    const seconds = (performance.now() - this.#t0) / 1000;
+    const other = m1.busy - this.#m0.busy - (ownCpu() - this.#own0) - serverCpuSeconds;
+    return Math.max(0, other / seconds);
+  }
+}
+
+/** Cores busy on the whole machine over `ms`: to wait for a quiet machine before measuring. */
+export async function busyCores(ms: number): Promise<number> {
+  const a = machineCpu();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = machineCpu();
+  return (b.busy - a.busy) / ((performance.now() - t0) / 1000);
+}

@@ -1,0 +1,196 @@
+// Starting and stopping the systems under test, each in its own process
+// tree so its memory and CPU can be read apart from the load generator's.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { treeOf } from './proctree.ts';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+const NODE = process.execPath;
+
+export interface Running {
+  url: string;
+  pid: number;
+  /** how it was started, for the results (e.g. "bin/cortex-local serve") */
+  how: string;
+  stop(): Promise<void>;
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  /** everything it printed so far, for error messages */
+  output(): string;
+  /** resolves with the first match of `re` in its stdout+stderr */
+  waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+}
+
+/** Spawns in its own process group; `cpus` pins it (and everything it starts) with taskset. */
+export function spawnServer(cmd: string, args: string[], opts: { cpus?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Spawned {
+  const [c, a] = opts.cpus === undefined ? [cmd, args] : ['taskset', ['-c', opts.cpus, cmd, ...args]];
+  const child = spawn(c, a, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  const onData = (d: Buffer) => {
+    // Keep the tail only: a server that logs per request must not grow this.
+    out = (out + d.toString()).slice(-64 * 1024);
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const m = out.match(waiters[i].re);
+      if (m) {
+        waiters[i].resolve(m);
+        waiters.splice(i, 1);
+      }
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  return {
+    child,
+    output: () => out,
+    waitFor(re, timeoutMs) {
+      const m = out.match(re);
+      if (m) return Promise.resolve(m);
+      return new Promise((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`timed out after ${timeoutMs} ms waiting for ${re} from ${cmd}; output:\n${out}`)), timeoutMs);
+        const onExit = (code: number | null, signal: string | null) => {
+          clearTimeout(timer);
+          rej(new Error(`${cmd} ${args.join(' ')} exited (${code ?? signal}) before ${re}; output:\n${out}`));
+        };
+        child.once('exit', onExit);
+        waiters.push({
+          re,
+          resolve: (found) => {
+            clearTimeout(timer);
+            child.off('exit', onExit);
+            res(found);
+          },
+        });
+      });
+    },
+  };
+}
+
+/**
+ * SIGTERM, then SIGKILL to every process of the tree still alive after
+ * `graceMs` (workers run in process groups of their own, so the group of
+ * the root alone would miss them).
+ */
+export async function stopTree(child: ChildProcess, graceMs = 5000): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const tree = treeOf(pid).map((s) => s.pid);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs))]);
+  for (const p of tree) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone: what we wanted
+    }
+  }
+  if (timedOut) await exited;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Polls with the benchmark's own request until it answers 200. */
+export async function waitForHttp(url: string, body: Buffer, timeoutMs: number, alive: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (!alive()) throw new Error(`the server exited before answering ${url}`);
+    try {
+      const r = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/json' } });
+      await r.arrayBuffer();
+      if (r.status === 200) return;
+      last = `status ${r.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
+}
+
+export interface PredictorSpec {
+  /** folder holding cortex.yaml and predictor.py */
+  dir: string;
+  name: string;
+  config: Record<string, unknown>;
+  workers: number;
+  threads: number;
+}
+
+export async function startCortex(p: PredictorSpec, o: { python: string; cpus?: string; body: Buffer }): Promise<Running> {
+  // The real command first; the in-process launcher only while serve cannot
+  // start (the config loader not yet in the tree).
+  const serve = spawnServer(join(REPO, 'bin', 'cortex-local'), ['serve', p.dir, '--port', '0', '--python', o.python], { cpus: o.cpus });
+  try {
+    const m = await serve.waitFor(/api \S+ ready at (\S+)/, 60_000);
+    return { url: m[1], pid: serve.child.pid as number, how: 'bin/cortex-local serve', stop: () => stopTree(serve.child) };
+  } catch (err) {
+    await stopTree(serve.child);
+    if (!/ERR_MODULE_NOT_FOUND|Cannot find module/.test(serve.output())) throw err;
+  }
+  const app = spawnServer(
+    NODE,
+    [
+      join(REPO, 'bench', 'lib', 'cortex-app.ts'),
+      '--name', p.name,
+      '--predictor', join(p.dir, 'predictor.py'),
+      '--config', JSON.stringify(p.config),
+      '--workers', String(p.workers),
+      '--threads', String(p.threads),
+      '--python', o.python,
+    ],
+    { cpus: o.cpus },
+  );
+  const m = await app.waitFor(/api \S+ ready at (\S+)/, 60_000);
+  return { url: m[1], pid: app.child.pid as number, how: 'bench/lib/cortex-app.ts (in-process App: `serve` could not start)', stop: () => stopTree(app.child) };
+}
+
+export async function startFastapi(p: PredictorSpec, o: { venvPython: string; style: 'cortex015' | 'minimal'; cpus?: string; body: Buffer }): Promise<Running> {
+  const port = await freePort();
+  const s = spawnServer(
+    o.venvPython,
+    [
+      join(REPO, 'bench', 'baselines', 'fastapi_server.py'),
+      '--predictor', join(p.dir, 'predictor.py'),
+      '--config', JSON.stringify(p.config),
+      '--endpoint', `/${p.name}`,
+      '--port', String(port),
+      '--workers', String(p.workers),
+      '--threads', String(p.threads),
+      '--style', o.style,
+    ],
+    { cpus: o.cpus },
+  );
+  const url = `http://127.0.0.1:${port}/${p.name}`;
+  try {
+    await waitForHttp(url, o.body, 60_000, () => s.child.exitCode === null);
+  } catch (err) {
+    await stopTree(s.child);
+    throw new Error(`${(err as Error).message}\n${s.output()}`);
+  }
+  return { url, pid: s.child.pid as number, how: `uvicorn ${o.style}`, stop: () => stopTree(s.child) };
+}
+
+export async function startBareNode(o: { cpus?: string; answer: string }): Promise<Running> {
+  const s = spawnServer(NODE, [join(REPO, 'bench', 'baselines', 'bare-node.ts'), '--port', '0', '--body', o.answer], { cpus: o.cpus });
+  const m = await s.waitFor(/listening (\d+)/, 30_000);
+  return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how: 'node:http', stop: () => stopTree(s.child) };
+}
