@@ -226,12 +226,15 @@ export class Replica {
     if (w.process !== proc) return;
     if (w.timer) clearTimeout(w.timer);
     w.timer = null;
-    const wasReady = w.state === 'ready';
+    const previous = w.state;
+    const wasReady = previous === 'ready';
     const jobs = [...w.outstanding.values()];
     const killReason = w.killReason;
     w.killReason = null;
     w.outstanding.clear();
     w.process = null;
+    // Not dispatchable from here on: requeued jobs must go to live workers.
+    w.state = 'stopped';
     if (jobs.length > 0) {
       // Requests start in the order sent and at most threads_per_worker run at
       // once, so only the oldest `threads` may have started: those fail, the
@@ -241,8 +244,7 @@ export class Replica {
       for (const job of jobs.slice(0, started)) this.hooks.crashed(job, error);
       this.hooks.requeue(jobs.slice(started));
     }
-    if (w.state === 'stopping' || this.state === 'draining' || this.state === 'stopped' || this.state === 'failed') {
-      w.state = 'stopped';
+    if (previous === 'stopping' || this.state === 'draining' || this.state === 'stopped' || this.state === 'failed') {
       this.checkDrained();
       return;
     }

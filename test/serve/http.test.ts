@@ -1,6 +1,8 @@
 // The front door's HTTP rules, against a real server with real Python workers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
@@ -154,8 +156,12 @@ describe('concurrency', () => {
   });
 
   test('workers_per_replica: 2 serves from two processes at once', async () => {
-    const results = await Promise.all([1, 2].map(() => post('/two-workers', '{"barrier": 2}')));
+    const dir = await mkdtemp(join(tmpdir(), 'rendezvous-'));
+    const body = JSON.stringify({ rendezvous: { dir, n: 2 } });
+    const results = await Promise.all([1, 2].map(() => post('/two-workers', body)));
     for (const r of results) assert.equal(r.status, 200, r.text);
+    assert.deepEqual(results.map((r) => JSON.parse(r.text).passed), [true, true]);
     assert.equal(new Set(results.map((r) => JSON.parse(r.text).pid)).size, 2);
+    await rm(dir, { recursive: true });
   });
 });
