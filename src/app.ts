@@ -1,6 +1,7 @@
 // Wires one running server: ledger → one pool per API → front door, plus an
 // autoscaler per API. The serve command owns argv, printing and signals.
 import { availableParallelism, totalmem } from 'node:os';
+import { Autoscaler } from './autoscale/autoscaler.ts';
 import type { ResolvedConfig } from './config/types.ts';
 import { PortInUseError } from './errors.ts';
 import { FrontDoor } from './http/server.ts';
@@ -25,6 +26,8 @@ export interface AppOptions {
   cpu?: number;
   mem?: number;
   env?: NodeJS.ProcessEnv;
+  /** real time runs this many times faster for the autoscalers (tests only; see autoscale/autoscaler.ts) */
+  autoscalerTimeScale?: number;
   log: (line: string) => void;
   output: (label: string, stream: 'stdout' | 'stderr', line: string) => void;
 }
@@ -34,6 +37,7 @@ export class App {
   readonly ledger: ResourceLedger;
   readonly frontDoor: FrontDoor;
   readonly metrics: Metrics;
+  readonly autoscalers: Autoscaler[];
   readonly #opts: AppOptions;
 
   constructor(opts: AppOptions) {
@@ -58,6 +62,19 @@ export class App {
         }),
     );
     this.metrics = new Metrics(() => this.pools);
+    this.autoscalers = this.pools.map(
+      (pool) =>
+        new Autoscaler({
+          api: pool.api.name,
+          autoscaling: pool.api.autoscaling,
+          readInFlight: () => pool.inFlight,
+          currentReplicas: () => pool.desiredReplicas,
+          setDesiredReplicas: (n) => pool.setDesiredReplicas(n),
+          timeScale: opts.autoscalerTimeScale,
+          log: opts.log,
+          onDecision: (from, to) => this.metrics.decision(pool.api.name, from, to),
+        }),
+    );
     this.frontDoor = new FrontDoor({ pools: this.pools, metrics: this.metrics, maxBody: opts.maxBody, apiKey: opts.apiKey, log: opts.log });
   }
 
@@ -77,11 +94,13 @@ export class App {
     const addr = server.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : this.#opts.port;
     for (const pool of this.pools) pool.start();
+    for (const autoscaler of this.autoscalers) autoscaler.start();
     return { host: this.#opts.host, port };
   }
 
   /** Graceful: refuse new requests, answer every admitted one, stop every worker. */
   async stop(): Promise<void> {
+    for (const autoscaler of this.autoscalers) autoscaler.stop();
     this.frontDoor.beginShutdown();
     await Promise.all(this.pools.map((p) => p.stop()));
     this.frontDoor.server.closeAllConnections();
@@ -89,6 +108,7 @@ export class App {
 
   /** Forced: kill every worker now. */
   kill(): void {
+    for (const autoscaler of this.autoscalers) autoscaler.stop();
     for (const p of this.pools) p.kill();
     this.frontDoor.server.closeAllConnections();
   }

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { App } from '../app.ts';
+import { autoscalerTimeScale } from '../autoscale/autoscaler.ts';
 import { parseDuration } from '../config/duration.ts';
 import { loadConfig } from '../config/load.ts';
 import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
@@ -89,6 +90,7 @@ export async function serve(argv: string[]): Promise<number> {
     maxBody,
     apiKey: values['api-key'],
     initTimeoutMs: initTimeout * 1000,
+    autoscalerTimeScale: autoscalerTimeScale(process.env),
     log,
     output: (label, _stream, line) => process.stdout.write(`[${label}] ${line}\n`),
   });

@@ -191,10 +191,12 @@ export class FrontDoor {
 
   #summary(pool: ApiPool): Record<string, unknown> {
     const s = pool.status();
+    // Between retries of a failing __init__ the replica is 'starting'; until
+    // one succeeds the API is still in error, with the traceback to show.
     return {
       api: s.name,
       endpoint: s.endpoint,
-      status: s.replicas.ready > 0 ? 'live' : s.replicas.failed > 0 ? 'error' : 'updating',
+      status: s.replicas.ready > 0 ? 'live' : s.replicas.failed > 0 || s.last_error !== null ? 'error' : 'updating',
       desired_replicas: s.desired_replicas,
       replicas: s.replicas,
       in_flight: s.in_flight,
