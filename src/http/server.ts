@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { WorkerCrashedError } from '../errors.ts';
+import { WorkerInitError, type WorkerCrashedError } from '../errors.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { ApiPool } from '../pool/api-pool.ts';
 import { Kind } from '../python-bridge/frames.ts';
@@ -100,6 +100,12 @@ export class FrontDoor {
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
     if (this.#closing || !pool.tryAdmit()) {
       this.#metrics.request(api, 503, null);
+      const initError = this.#closing ? null : pool.initError;
+      if (initError !== null) {
+        const err = new WorkerInitError(api, initError);
+        sendJson(res, 503, { error: err.message, code: err.code, api, request_id: requestId }, { 'retry-after': '1', 'x-request-id': requestId });
+        return;
+      }
       const why = this.#closing
         ? 'the server is shutting down'
         : pool.readyReplicas === 0

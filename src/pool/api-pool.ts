@@ -120,6 +120,13 @@ export class ApiPool extends EventEmitter {
     return this.#readyReplicas;
   }
 
+  /** why the API cannot start: a replica's last __init__ traceback, while none is ready */
+  get initError(): string | null {
+    if (this.#readyReplicas > 0) return null;
+    for (const r of this.#replicas) if (r.initError !== null) return r.initError;
+    return null;
+  }
+
   get desiredReplicas(): number {
     return this.#desired;
   }

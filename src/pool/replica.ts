@@ -111,6 +111,11 @@ export class Replica {
     return n;
   }
 
+  /** the traceback of the last failed __init__ while the replica has not been ready since */
+  get initError(): string | null {
+    return this.#failures > 0 ? this.lastError : null;
+  }
+
   get gpus(): number[] {
     return this.reservation.gpus.map((g) => g.index);
   }

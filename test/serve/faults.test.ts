@@ -66,7 +66,9 @@ test('a predictor that cannot be imported: its API reports the error, the other 
     assert.match(body.last_error, /broken\.py", line 2/);
     const refused = await request(server.url + '/broken', { method: 'POST', body: '{}' });
     assert.equal(refused.statusCode, 503);
-    assert.match(((await refused.body.json()) as { error: string }).error, /no ready replica/);
+    const refusal = (await refused.body.json()) as { error: string; code: string };
+    assert.equal(refusal.code, 'CORTEX_LOCAL_WORKER_INIT_FAILED');
+    assert.match(refusal.error, /^api "broken": predictor failed to initialize: SyntaxError: /);
     const ready = await request(server.url + '/readyz');
     assert.equal(ready.statusCode, 503);
     assert.deepEqual(await ready.body.json(), { ready: false, not_ready: ['broken'] });
