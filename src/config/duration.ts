@@ -13,7 +13,10 @@ const UNIT_NS: Record<string, bigint> = {
   h: 3_600_000_000_000n,
 };
 const COMPONENT = /^(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/;
+// time.Duration is an int64: up to 2^63-1 ns, down to -2^63 ns (Go accepts
+// "-9223372036854775808ns" but not its positive counterpart).
 const MAX_NS = 2n ** 63n - 1n;
+const MAX_NEGATIVE_NS = 2n ** 63n;
 
 /** Nanoseconds of a Go duration string, or null when Go would reject it. */
 export function parseDurationNanos(text: string): bigint | null {
@@ -34,7 +37,7 @@ export function parseDurationNanos(text: string): bigint | null {
     const scale = UNIT_NS[unit];
     total += BigInt(whole || '0') * scale;
     if (frac !== '') total += (BigInt(frac) * scale) / 10n ** BigInt(frac.length);
-    if (total > MAX_NS) return null;
+    if (total > (negative ? MAX_NEGATIVE_NS : MAX_NS)) return null;
     rest = rest.slice(all.length);
   }
   return negative ? -total : total;
