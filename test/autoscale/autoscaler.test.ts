@@ -6,7 +6,7 @@ import { afterEach, beforeEach, mock, test } from 'node:test';
 import { Autoscaler, autoscalerTimeScale, type AutoscalerOptions } from '../../src/autoscale/autoscaler.ts';
 import type { Decision } from '../../src/autoscale/recommender.ts';
 import { UsageError } from '../../src/errors.ts';
-import { autoscaling } from './config.ts';
+import { autoscaling } from '../helpers/api.ts';
 
 beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 }));
 afterEach(() => mock.timers.reset());

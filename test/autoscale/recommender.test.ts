@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Recommender } from '../../src/autoscale/recommender.ts';
 import { replay } from '../../src/autoscale/replay.ts';
-import { autoscaling } from './config.ts';
+import { autoscaling } from '../helpers/api.ts';
 
 const s = (seconds: number) => seconds * 1000;
 /** No stabilization at all, and the first periods long over: only §2's clamps act. */

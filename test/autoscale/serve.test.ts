@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
+import { startLoad } from '../helpers/load.ts';
 import { eventually, startServer } from '../helpers/server.ts';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'autoscale');
@@ -13,28 +14,12 @@ test('a burst of slow requests scales 1 → ≥3 replicas, and back to 1 after t
   const status = async () => (await (await request(server.url + '/burst')).body.json()) as any;
   try {
     assert.equal((await status()).replicas.ready, 1);
-    const agent = new Agent({ connections: 8 });
-    const codes = new Map<number, number>();
-    const wrong: string[] = [];
-    let stop = false;
-    let sent = 0;
-    const client = async () => {
-      while (!stop) {
-        const i = sent++;
-        const r = await request(server.url + '/burst', { method: 'POST', body: JSON.stringify({ sleep: 0.05, i }), dispatcher: agent });
-        const body = (await r.body.json()) as any;
-        codes.set(r.statusCode, (codes.get(r.statusCode) ?? 0) + 1);
-        if (r.statusCode === 200 && body.i !== i) wrong.push(`request ${i} got ${JSON.stringify(body)}`);
-      }
-    };
-    const clients = Array.from({ length: 6 }, client);
+    const load = startLoad(server.url + '/burst', { clients: 6, body: () => ({ sleep: 0.05 }) });
     const peak = await eventually(async () => {
       const s = await status();
       return s.replicas.ready >= 3 ? s.replicas.ready : undefined;
     }, '3 ready replicas under load', 30_000);
-    stop = true;
-    await Promise.all(clients);
-    await agent.close();
+    const { codes, wrong } = await load.stop();
 
     await eventually(async () => {
       const s = await status();

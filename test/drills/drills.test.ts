@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent, request } from 'undici';
+import { startLoad } from '../helpers/load.ts';
 import { eventually, startServer, type ServerProcess } from '../helpers/server.ts';
 
 const drills = join(import.meta.dirname, '..', 'fixtures', 'drills');
@@ -29,22 +30,11 @@ async function readyPids(path: string): Promise<number[]> {
 }
 
 test('kill -9 a worker every 200 ms under load: only requests on killed workers fail (502), all others succeed', async () => {
-  const agent = new Agent({ connections: 16 });
-  const counts = new Map<number, number>();
-  const wrong: string[] = [];
-  let stop = false;
-  let sent = 0;
-  const client = async () => {
-    while (!stop) {
-      const i = sent++;
-      const r = await request(server.url + '/steady', { method: 'POST', body: JSON.stringify({ sleep: 0.005, i }), dispatcher: agent });
-      const body = (await r.body.json()) as any;
-      counts.set(r.statusCode, (counts.get(r.statusCode) ?? 0) + 1);
-      if (r.statusCode === 200 && body.i !== i) wrong.push(`request ${i} got the answer of ${body.i}`);
-      if (r.statusCode === 502 && body.code !== 'CORTEX_LOCAL_WORKER_CRASHED') wrong.push(`502 without the crash code: ${JSON.stringify(body)}`);
-    }
-  };
-  const clients = Array.from({ length: 8 }, client);
+  const load = startLoad(server.url + '/steady', {
+    clients: 8,
+    body: () => ({ sleep: 0.005 }),
+    check: (status, body) => (status === 502 && body.code !== 'CORTEX_LOCAL_WORKER_CRASHED' ? `502 without the crash code: ${JSON.stringify(body)}` : null),
+  });
   const killed: number[] = [];
   for (let k = 0; k < 10; k++) {
     await new Promise((r) => setTimeout(r, 200));
@@ -57,9 +47,7 @@ test('kill -9 a worker every 200 ms under load: only requests on killed workers 
     process.kill(pid, 'SIGKILL');
     killed.push(pid);
   }
-  stop = true;
-  await Promise.all(clients);
-  await agent.close();
+  const { codes: counts, wrong } = await load.stop();
   assert.deepEqual(wrong, []);
   const statuses = [...counts.keys()].sort();
   assert.ok(statuses.every((s) => s === 200 || s === 502), `only 200 and 502, got ${statuses}`);
