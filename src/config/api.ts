@@ -68,7 +68,12 @@ const mem = z
   .string({ error: (iss) => `must be a string such as "1Gi" or "512Mi" (got ${describeValue(iss.input)}; write it in quotes: "${String(iss.input)}")` })
   .pipe(quantity(parseQuantity('20Mi')!, '20Mi', '"1Gi", "512Mi" or "1G"'));
 
-/** max_surge / max_unavailable: an int ≥ 0, "N%" with 0 ≤ N ≤ 100, or an int ≥ 0 as a string. */
+/**
+ * max_surge / max_unavailable: an int ≥ 0, "N%" with 0 ≤ N ≤ 100, or an int ≥ 0
+ * as a string; N and the string form are read with Go's ParseInt(s, 10, 32)
+ * (Cortex s.ParseInt32), so they must fit in an int32 too.
+ */
+const fitsInt32 = (digits: string) => GO_INT.test(digits) && Math.abs(Number(digits)) < 2 ** 31;
 const surge = z.union([z.int(), z.string()], { error: (iss) => `must be an integer or a percentage such as "25%" (got ${describeValue(iss.input)})` }).superRefine((v, ctx) => {
   const bad = (message: string) => ctx.addIssue({ code: 'custom', input: v, message });
   if (typeof v === 'number') {
@@ -78,8 +83,8 @@ const surge = z.union([z.int(), z.string()], { error: (iss) => `must be an integ
   }
   if (v.endsWith('%')) {
     const n = v.slice(0, -1);
-    if (!GO_INT.test(n) || Number(n) < 0 || Number(n) > 100) bad(`must be a percentage from "0%" to "100%" (got ${JSON.stringify(v)})`);
-  } else if (!GO_INT.test(v) || Number(v) < 0) {
+    if (!fitsInt32(n) || Number(n) < 0 || Number(n) > 100) bad(`must be a percentage from "0%" to "100%" (got ${JSON.stringify(v)})`);
+  } else if (!fitsInt32(v) || Number(v) < 0) {
     bad(`must be an integer ≥ 0 or a percentage such as "25%" (got ${JSON.stringify(v)})`);
   }
 });
@@ -93,6 +98,8 @@ export interface ApiReading {
   name: string | null;
   /** valid canonical endpoint (given or defaulted), for duplicate checks */
   endpoint: string | null;
+  /** whether `endpoint` was written (else it is the default /<name>) */
+  endpointWritten: boolean;
   api: ResolvedApi | null;
 }
 
@@ -101,7 +108,7 @@ export function readApi(item: unknown, projectDir: string, report: Report): ApiR
   const rawName = rawMap?.get('name');
   const label = typeof rawName === 'string' && rawName !== '' ? rawName : null;
   const top = readSection(item, [], API_KEYS, report);
-  if (!isValid(top)) return { label, name: null, endpoint: null, api: null };
+  if (!isValid(top)) return { label, name: null, endpoint: null, endpointWritten: false, api: null };
 
   const apiName = readField(top, ['name'], name, report, { required: true });
   const givenEndpoint = readField(top, ['endpoint'], endpoint, report);
@@ -112,7 +119,13 @@ export function readApi(item: unknown, projectDir: string, report: Report): ApiR
   const autoscaling = readAutoscaling(top.get('autoscaling'), report);
   const updateStrategy = readUpdateStrategy(top.get('update_strategy'), report);
 
-  const reading: ApiReading = { label, name: isValid(apiName) ? apiName : null, endpoint: isValid(endpointV) ? endpointV : null, api: null };
+  const reading: ApiReading = {
+    label,
+    name: isValid(apiName) ? apiName : null,
+    endpoint: isValid(endpointV) ? endpointV : null,
+    endpointWritten: givenEndpoint !== undefined,
+    api: null,
+  };
   if (isValid(apiName) && isValid(endpointV) && predictor && tracker !== INVALID && compute && autoscaling && updateStrategy) {
     reading.api = { name: apiName, endpoint: endpointV, predictor, tracker, compute, autoscaling, update_strategy: updateStrategy };
   }
@@ -275,7 +288,7 @@ function readCompute(raw: unknown, report: Report): ResolvedApi['compute'] | nul
   if (section === INVALID) return null;
   const cpuV = readField(section, ['compute', 'cpu'], cpu, report);
   const memV = readField(section, ['compute', 'mem'], mem, report);
-  const gpuV = readField(section, ['compute', 'gpu'], int64.gte(0), report);
+  const gpuV = readField(section, ['compute', 'gpu'], int64.gte(0), report, { integer: true });
   if (cpuV === INVALID || memV === INVALID || gpuV === INVALID) return null;
   return {
     cpu: cpuV === undefined ? 0.2 : quantityToNumber(cpuV),
@@ -287,8 +300,9 @@ function readCompute(raw: unknown, report: Report): ResolvedApi['compute'] | nul
 function readUpdateStrategy(raw: unknown, report: Report): ResolvedApi['update_strategy'] | null {
   const section = readSection(raw, ['update_strategy'], UPDATE_KEYS, report);
   if (section === INVALID) return null;
-  const maxSurge = readField(section, ['update_strategy', 'max_surge'], surge, report);
-  const maxUnavailable = readField(section, ['update_strategy', 'max_unavailable'], surge, report);
+  // Cortex's CastInt turns a YAML int into its string; a float (even `2.0`) is a type error.
+  const maxSurge = readField(section, ['update_strategy', 'max_surge'], surge, report, { integer: true });
+  const maxUnavailable = readField(section, ['update_strategy', 'max_unavailable'], surge, report, { integer: true });
   if (maxSurge === INVALID || maxUnavailable === INVALID) return null;
   const value = { max_surge: maxSurge ?? '25%', max_unavailable: maxUnavailable ?? '25%' };
   if (isZeroSurge(value.max_surge) && isZeroSurge(value.max_unavailable)) {

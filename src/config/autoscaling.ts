@@ -24,6 +24,8 @@ export const AUTOSCALING_KEYS = [
   'upscale_tolerance',
 ] as const;
 
+const INTEGER_KEYS = new Set<string>(['min_replicas', 'max_replicas', 'init_replicas', 'workers_per_replica', 'threads_per_worker', 'max_replica_concurrency']);
+
 const NS_PER_S = 1_000_000_000n;
 const TICK_NS = 10n * NS_PER_S;
 const seconds = (ns: bigint) => Number(ns) / 1e9;
@@ -67,8 +69,9 @@ const DEFAULTS = {
 export function readAutoscaling(raw: unknown, report: Report): AutoscalingConfig | null {
   const section = readSection(raw, ['autoscaling'], AUTOSCALING_KEYS, report);
   if (section === INVALID) return null;
-  const field = <T>(key: (typeof AUTOSCALING_KEYS)[number], schema: z.ZodType<T>): Read<T> => readField(section, ['autoscaling', key], schema, report);
-  const at = (key: string, message: string) => report(['autoscaling', key], message);
+  const field = <T>(key: (typeof AUTOSCALING_KEYS)[number], schema: z.ZodType<T>): Read<T> =>
+    readField(section, ['autoscaling', key], schema, report, { integer: INTEGER_KEYS.has(key) });
+  const at = (key: string, message: string, opts?: { at?: readonly string[] }) => report(['autoscaling', key], message, opts);
 
   const min = field('min_replicas', int32.gt(0));
   const max = field('max_replicas', int32.gt(0));
@@ -95,10 +98,12 @@ export function readAutoscaling(raw: unknown, report: Report): AutoscalingConfig
     targetRaw !== undefined ? targetRaw : isValid(workersV) && isValid(threadsV) ? workersV * threadsV : INVALID;
 
   if (isValid(minV) && isValid(maxV) && minV > maxV) at('min_replicas', `must be ≤ max_replicas (got ${minV} > ${maxV})`);
+  // A defaulted init_replicas is min_replicas: its error points there.
+  const initAt = initRaw === undefined && min !== undefined ? { at: ['autoscaling', 'min_replicas'] } : undefined;
   if (isValid(init) && isValid(maxV) && init > maxV) {
-    at('init_replicas', `must be ≤ max_replicas (got ${init} > ${maxV}${initRaw === undefined ? '; init_replicas defaults to min_replicas' : ''})`);
+    at('init_replicas', `must be ≤ max_replicas (got ${init} > ${maxV}${initRaw === undefined ? '; init_replicas defaults to min_replicas' : ''})`, initAt);
   }
-  if (isValid(init) && isValid(minV) && init < minV) at('init_replicas', `must be ≥ min_replicas (got ${init} < ${minV})`);
+  if (isValid(init) && isValid(minV) && init < minV) at('init_replicas', `must be ≥ min_replicas (got ${init} < ${minV})`, initAt);
 
   const values = [minV, maxV, init, workersV, threadsV, target, maxConcurrency, windowNs, down, up, maxDown, maxUp, downTol, upTol];
   if (values.some((v) => v === INVALID)) return null;

@@ -49,9 +49,14 @@ function describeIssue(iss: z.core.$ZodRawIssue): string {
 
 export const nonEmptyString = z.string().min(1);
 
-export const int32 = z.int().refine((n) => n >= -(2 ** 31) && n < 2 ** 31, { message: 'must fit in a 32-bit signed integer' });
+// zod reports a string given to z.int() as "expected number"; say integer.
+const intError = (iss: z.core.$ZodRawIssue) => (iss.code === 'invalid_type' ? `must be an integer (got ${describeValue(iss.input)})` : undefined);
+
+export const int32 = z
+  .int({ error: intError })
+  .refine((n) => n >= -(2 ** 31) && n < 2 ** 31, { error: (iss) => `must fit in a 32-bit signed integer, from -2147483648 to 2147483647 (got ${iss.input})` });
 
 /** int64 fields; beyond 2^53 JavaScript numbers are not exact, and no sane config needs them */
-export const int64 = z.int();
+export const int64 = z.int({ error: intError });
 
 export const float = z.number();

@@ -4,9 +4,14 @@
 import type { z } from 'zod';
 import { check, describeValue } from './check.ts';
 import { closest } from './suggest.ts';
+import { integralFloatLiteral } from './yaml.ts';
 
-/** Where in the API an error is (`['autoscaling', 'window']`); `key` points the position at the key rather than its value. */
-export type Report = (path: readonly string[], message: string, opts?: { key?: boolean }) => void;
+/**
+ * Where in the API an error is (`['autoscaling', 'window']`); `key` points the
+ * position at the key rather than its value; `at` points it at another field
+ * (a derived default's error at the field it derives from).
+ */
+export type Report = (path: readonly string[], message: string, opts?: { key?: boolean; at?: readonly string[] }) => void;
 
 /** A field that was present but wrong: already reported; rules that read it are skipped. */
 export const INVALID: unique symbol = Symbol('invalid');
@@ -27,7 +32,8 @@ export function isValid<T>(v: Read<T>): v is T {
 
 /**
  * A section such as `autoscaling`: undefined when absent, INVALID when null or
- * not a mapping; unknown keys are reported and dropped.
+ * not a mapping; unknown keys are reported (and never read). The mapping itself
+ * is returned, not a copy: yaml.ts knows its integral floats by identity.
  */
 export function readSection(raw: unknown, path: readonly string[], allowed: readonly string[], report: Report): Read<Mapping> {
   if (raw === undefined) return undefined;
@@ -40,26 +46,25 @@ export function readSection(raw: unknown, path: readonly string[], allowed: read
     report(path, `must be a mapping (got ${describeValue(raw)})`);
     return INVALID;
   }
-  const known = new Map<unknown, unknown>();
-  for (const [key, value] of map) {
-    if (typeof key === 'string' && allowed.includes(key)) {
-      known.set(key, value);
-      continue;
-    }
+  for (const key of map.keys()) {
+    if (typeof key === 'string' && allowed.includes(key)) continue;
     const name = String(key);
     const hint = typeof key === 'string' ? closest(key, allowed) : null;
     report([...path, name], `key "${name}" is not supported${hint ? ` (did you mean "${hint}"?)` : ''}`, { key: true });
   }
-  return known;
+  return map;
 }
 
-/** One field of a section: undefined when absent (or "must be defined" when required), INVALID when reported. */
+/**
+ * One field of a section: undefined when absent (or "must be defined" when
+ * required), INVALID when reported. `integer`: the field takes YAML ints only.
+ */
 export function readField<T>(
   map: Mapping | undefined,
   path: readonly string[],
   schema: z.ZodType<T>,
   report: Report,
-  opts: { required?: boolean } = {},
+  opts: { required?: boolean; integer?: boolean } = {},
 ): Read<T> {
   const key = path[path.length - 1];
   if (!map || !map.has(key)) {
@@ -72,6 +77,12 @@ export function readField<T>(
   const raw = map.get(key);
   if (raw === null || raw === undefined) {
     report(path, 'cannot be null (omit the key to use the default)');
+    return INVALID;
+  }
+  // `2.0` is a YAML float: Cortex's int fields reject it although JavaScript reads it as 2.
+  const floatLiteral = opts.integer ? integralFloatLiteral(map, key) : undefined;
+  if (floatLiteral !== undefined) {
+    report(path, `must be an integer (got ${floatLiteral}, a float)`);
     return INVALID;
   }
   const r = check(schema, raw);

@@ -21,7 +21,8 @@ export function resolveConfigText(text: string, file: string, projectDir: string
   if (top === null || top === undefined || (Array.isArray(top) && top.length === 0)) return fileIssue('at least one API must be configured');
   if (!Array.isArray(top)) {
     const at = parsed.positionOf([]);
-    return fileIssue(`${fileName} must contain a list of maps (got ${describeValue(top)}); start each API with "- name: …"`, at.line, at.column);
+    // Cortex's text, exactly as spec §5 example 7 shows it.
+    return fileIssue(`${fileName} must contain a list of maps`, at.line, at.column);
   }
 
   const issues: ConfigIssue[] = [];
@@ -37,7 +38,7 @@ export function resolveConfigText(text: string, file: string, projectDir: string
     }
     const found: ConfigIssue[] = [];
     const reading = readApi(item, projectDir, (path, message, opts) => {
-      found.push({ api: null, path: path.join('.'), message, index, ...parsed.positionOf([index, ...path], opts) });
+      found.push({ api: null, path: path.join('.'), message, index, ...parsed.positionOf([index, ...(opts?.at ?? path)], opts) });
     });
     for (const issue of found) issues.push({ ...issue, api: reading.label });
     return reading;
@@ -47,26 +48,33 @@ export function resolveConfigText(text: string, file: string, projectDir: string
   const endpoints = new Map<string, number>();
   readings.forEach((r, index) => {
     if (!r) return;
+    // A defaulted endpoint was written nowhere: point at the name it comes from.
+    const where = (reading: ApiReading, path: 'name' | 'endpoint') => (path === 'endpoint' && !reading.endpointWritten ? 'name' : path);
     const duplicate = (path: 'name' | 'endpoint', firstIndex: number, what: string) => {
       const first = readings[firstIndex]!;
-      const firstAt = parsed.positionOf([firstIndex, path]);
+      const firstAt = parsed.positionOf([firstIndex, where(first, path)]);
       issues.push({
         api: r.label,
         path,
         message: `${what} is already used by api ${JSON.stringify(first.label)} (${fileName}:${firstAt.line}:${firstAt.column})`,
         index,
-        ...parsed.positionOf([index, path]),
+        ...parsed.positionOf([index, where(r, path)]),
       });
     };
+    let nameTaken = false;
     if (r.name !== null) {
       const first = names.get(r.name);
+      nameTaken = first !== undefined;
       if (first === undefined) names.set(r.name, index);
       else duplicate('name', first, `name ${JSON.stringify(r.name)}`);
     }
     if (r.endpoint !== null) {
       const first = endpoints.get(r.endpoint);
       if (first === undefined) endpoints.set(r.endpoint, index);
-      else duplicate('endpoint', first, `endpoint ${JSON.stringify(r.endpoint)}`);
+      // One bad value, one error: a duplicate name's default endpoint is a duplicate too, by derivation.
+      else if (r.endpointWritten || !nameTaken) {
+        duplicate('endpoint', first, `endpoint ${JSON.stringify(r.endpoint)}${r.endpointWritten ? '' : ' (the default, /<name>)'}`);
+      }
     }
   });
 

@@ -14,6 +14,10 @@ function distance(a: string, b: string): number {
 }
 
 export function closest(word: string, candidates: readonly string[]): string | null {
+  // `memory` → `mem`, `min` → `min_replicas`: one is the start of the other
+  const lower = word.toLowerCase();
+  const prefix = candidates.filter((c) => Math.min(c.length, lower.length) >= 3 && (c.startsWith(lower) || lower.startsWith(c)));
+  if (prefix.length === 1) return prefix[0];
   let best: string | null = null;
   let bestDistance = Infinity;
   for (const c of candidates) {

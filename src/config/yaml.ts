@@ -21,11 +21,45 @@ export interface ParsedYaml {
   positionOf(path: readonly (string | number)[], opts?: { key?: boolean }): Position;
 }
 
+/**
+ * YAML floats whose value is a whole number (`2.0`, `1e3`): JavaScript cannot
+ * tell them from ints once parsed, but Cortex's int fields reject them
+ * (cast.InterfaceToInt32 takes no float64). Keyed by the Map or array holding
+ * the value, then by the key or index; the value is the text as written.
+ */
+const integralFloats = new WeakMap<object, Map<unknown, string>>();
+
+/** The source text when `container.get(key)` was written as a YAML float with a whole-number value (`2.0`), else undefined. */
+export function integralFloatLiteral(container: object, key: unknown): string | undefined {
+  return integralFloats.get(container)?.get(key);
+}
+
 // go-yaml v2 leaves `2020-01-01` and `1:30` as strings when decoding into an
 // untyped value; the yaml package's 1.1 schema would turn them into a Date and
-// a sexagesimal number.
-const GO_YAML_DROPS = (tag: { tag: string; format?: string }) =>
-  tag.tag !== 'tag:yaml.org,2002:timestamp' && tag.format !== 'TIME';
+// a sexagesimal number. Its 1.1 float rules are also wider than go-yaml v2's:
+// `.` and `-.` would be NaN, `e3` and `.e3` NaN too (go-yaml: strings; `.` is
+// a common python_path). They are replaced by go-yaml v2's rule (resolve.go
+// yamlStyleFloat on the text without `_`, for a plain scalar that starts with
+// a digit, a sign or a dot).
+const FLOAT_TAG = 'tag:yaml.org,2002:float';
+const GO_FLOAT_FORMAT = 'GO_FLOAT';
+const goYamlFloat = {
+  identify: (value: unknown) => typeof value === 'number',
+  default: true,
+  tag: FLOAT_TAG,
+  format: GO_FLOAT_FORMAT,
+  test: /^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]*[0-9][0-9_]*)(?:[eE][-+]?[0-9_]*[0-9][0-9_]*)?$/,
+  resolve: (str: string) => Number.parseFloat(str.replace(/_/g, '')),
+};
+type Tag = { tag: string; format?: string; test?: RegExp };
+const keepTag = (t: Tag) =>
+  t.tag !== 'tag:yaml.org,2002:timestamp' &&
+  t.format !== 'TIME' &&
+  // of the 1.1 floats keep only .inf/.nan, which go-yaml v2 reads the same way
+  (t.tag !== FLOAT_TAG || t.test?.test('.nan') === true);
+
+/** Aliases may repeat a block a few times; a file that expands past this is an alias bomb, not a config. */
+const MAX_ALIAS_EXPANSION = 100_000;
 
 export function parseYaml(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
@@ -34,7 +68,7 @@ export function parseYaml(text: string): ParsedYaml {
     uniqueKeys: false,
     lineCounter,
     prettyErrors: false,
-    customTags: (tags) => tags.filter((t) => typeof t === 'object' && GO_YAML_DROPS(t as { tag: string; format?: string })),
+    customTags: (tags) => [...tags.filter((t) => typeof t === 'object' && keepTag(t as Tag)), goYamlFloat],
   });
   const pos = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset);
@@ -44,9 +78,10 @@ export function parseYaml(text: string): ParsedYaml {
   let value: unknown = null;
   if (errors.length === 0) {
     try {
-      value = doc.toJS({ mapAsMap: true, maxAliasCount: 1000 });
+      value = new Converter(doc).value(doc.contents as Node | null);
     } catch (err) {
-      errors.push({ message: (err as Error).message, line: 1, column: 1 });
+      if (!(err instanceof ConversionError)) throw err;
+      errors.push({ message: err.message, ...pos(err.offset) });
     }
   }
   return {
@@ -54,7 +89,9 @@ export function parseYaml(text: string): ParsedYaml {
     errors,
     positionOf(path, opts = {}) {
       const { node, keyNode, complete } = locate(doc, path);
-      const target = opts.key && complete && keyNode ? keyNode : node;
+      // `key:` with nothing after it: point at the key, not at the empty spot after it.
+      const emptyValue = isScalar(node) && node.value === null && node.range?.[0] === node.range?.[1];
+      const target = (opts.key || emptyValue) && complete && keyNode ? keyNode : node;
       return pos(target?.range?.[0] ?? 0);
     },
   };
@@ -69,19 +106,128 @@ function describeYamlError(code: string, message: string): string {
   return message.split('\n')[0];
 }
 
+class ConversionError extends Error {
+  readonly offset: number;
+  constructor(message: string, node: Node | null | undefined) {
+    super(message);
+    this.offset = node?.range?.[0] ?? 0;
+  }
+}
+
+const isMergeKey = (key: unknown) => isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<';
+
+/**
+ * The document as JS values, as go-yaml v2 decodes into interface{}: Maps
+ * (keys of any type), arrays, scalars; aliases expanded; `<<` merges insert
+ * the keys the mapping does not set itself (earlier sources win); a duplicate
+ * key keeps its last value. Integral floats are recorded in integralFloats.
+ */
+class Converter {
+  private readonly doc: Document;
+  private readonly anchors = new Map<string, Node>();
+  private expanded = 0;
+  private aliasDepth = 0;
+
+  constructor(doc: Document) {
+    this.doc = doc;
+  }
+
+  value(node: Node | null | undefined): unknown {
+    if (!node) return null;
+    if (this.aliasDepth > 0 && ++this.expanded > MAX_ALIAS_EXPANSION) {
+      throw new ConversionError(`aliases expand to more than ${MAX_ALIAS_EXPANSION} values; this is not a config file`, node);
+    }
+    if (isAlias(node)) {
+      const target = this.anchors.get(node.source);
+      if (!target) throw new ConversionError(`alias *${node.source} refers to no anchor defined before it, or to a node containing it`, node);
+      this.aliasDepth++;
+      try {
+        return this.value(target);
+      } finally {
+        this.aliasDepth--;
+      }
+    }
+    const anchor = (node as { anchor?: string }).anchor;
+    let out: unknown;
+    if (isScalar(node)) {
+      out = node.value;
+    } else if (isSeq(node)) {
+      const list: unknown[] = [];
+      node.items.forEach((item, i) => {
+        list.push(this.value(item as Node));
+        this.noteFloat(list, i, item as Node);
+      });
+      out = list;
+    } else if (isMap(node)) {
+      const map = new Map<unknown, unknown>();
+      for (const pair of node.items) {
+        if (isMergeKey(pair.key)) {
+          this.merge(map, pair.value as Node | null);
+          continue;
+        }
+        const key = this.value(pair.key as Node | null);
+        map.set(key, this.value(pair.value as Node | null));
+        this.noteFloat(map, key, pair.value as Node | null);
+      }
+      out = map;
+    } else {
+      throw new ConversionError('unsupported YAML node', node);
+    }
+    // Set after the children: an alias inside its own anchor's node would recurse forever.
+    if (anchor) this.anchors.set(anchor, node);
+    return out;
+  }
+
+  private merge(map: Map<unknown, unknown>, value: Node | null) {
+    const sources = isAlias(value) ? this.target(value) : value;
+    const list = isSeq(sources) ? sources.items.map((s) => (isAlias(s) ? this.target(s) : (s as Node))) : [sources];
+    for (const source of list) {
+      if (!isMap(source)) throw new ConversionError('a << merge takes a mapping, an alias of one, or a list of them', source ?? value);
+      const merged = this.value(source) as Map<unknown, unknown>;
+      for (const [k, v] of merged) {
+        if (map.has(k)) continue;
+        map.set(k, v);
+        const literal = integralFloatLiteral(merged, k);
+        if (literal !== undefined) this.recordFloat(map, k, literal);
+      }
+    }
+    // The merge's own anchor (`<<: &x {...}`) is registered by value() above.
+  }
+
+  private target(alias: Node): Node | null {
+    const target = this.anchors.get((alias as unknown as { source: string }).source);
+    if (!target) throw new ConversionError(`alias *${(alias as unknown as { source: string }).source} refers to no anchor defined before it`, alias);
+    return target;
+  }
+
+  private noteFloat(container: object, key: unknown, node: Node | null | undefined) {
+    const scalar = isAlias(node) ? this.anchors.get(node.source) : node;
+    if (isScalar(scalar) && scalar.format === GO_FLOAT_FORMAT && Number.isInteger(scalar.value)) {
+      this.recordFloat(container, key, scalar.source ?? String(scalar.value));
+    }
+  }
+
+  private recordFloat(container: object, key: unknown, literal: string) {
+    let entries = integralFloats.get(container);
+    if (!entries) integralFloats.set(container, (entries = new Map()));
+    entries.set(key, literal);
+  }
+}
+
 function locate(doc: Document, path: readonly (string | number)[]): { node: Node | null; keyNode: Node | null; complete: boolean } {
   let node = resolve(doc, doc.contents as Node | null);
   let keyNode: Node | null = null;
   for (const step of path) {
     let next: Node | null = null;
     let nextKey: Node | null = null;
-    if (isSeq(node) && typeof step === 'number') {
-      next = resolve(doc, node.items[step] as Node | null);
+    if (isSeq(node)) {
+      const index = typeof step === 'number' ? step : /^\d+$/.test(step) ? Number(step) : -1;
+      next = index >= 0 ? resolve(doc, node.items[index] as Node | null) : null;
     } else if (isMap(node)) {
       for (const pair of node.items) {
         if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === String(step)) {
           nextKey = pair.key;
-          // A key without a value (`key:`) has a null value node; point at the key then.
+          // A key without a value (`key:`) may have no value node; point at the key then.
           next = resolve(doc, pair.value as Node | null) ?? pair.key;
         }
       }
