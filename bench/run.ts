@@ -44,6 +44,7 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: join(REPO, 'bench', 'results', 'latest.md') },
     'no-setup': { type: 'boolean', default: false },
     'quiet-wait': { type: 'string', default: '30' },
+    'cortex-node-options': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -138,7 +139,7 @@ function start(system: SystemName): Promise<Running> {
   log(`starting ${system}`);
   switch (system) {
     case 'cortex-local':
-      return startCortex(predictor, { python, cpus, body });
+      return startCortex(predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'] });
     case 'fastapi':
       return startFastapi(predictor, { venvPython: VENV_PYTHON, style: 'cortex015', cpus, body });
     case 'fastapi-min':
@@ -296,7 +297,8 @@ function report(): string {
   lines.push('# cortex-local benchmark', '');
   lines.push(`Predictor: \`${predictor.name}\` from \`${relative(apiDir)}\` (workers_per_replica ${predictor.workers}, threads_per_worker ${predictor.threads}); request body ${body.length} B \`${opt.body}\`, answer ${Buffer.byteLength(answer)} B.`);
   lines.push(`Load: wrk, ${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}, keep-alive, ${warmup} s warm-up then ${duration} s measured per cell, ${rounds} round${rounds === 1 ? '' : 's'} (median shown${rounds > 1 ? '; max is the max of all rounds' : ''}). ` +
-    `CPU pinning: wrk ${opt['wrk-cpus'] ?? 'unpinned'}, servers ${opt['server-cpus'] ?? 'unpinned'}.`, '');
+    `CPU pinning: wrk ${opt['wrk-cpus'] ?? 'unpinned'}, servers ${opt['server-cpus'] ?? 'unpinned'}.` +
+    (opt['cortex-node-options'] ? ` cortex-local ran with NODE_OPTIONS="${opt['cortex-node-options']}".` : ''), '');
   lines.push('| system | conns | req/s | p50 | p99 | p99.9 | max | errors | server CPU (cores) | CPU/req | peak RSS, tree (root) | other load |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of connections) for (const s of systems) {

@@ -8,7 +8,7 @@
 //   node bench/tail.ts [--rounds 3] [--connections 64] [--duration 5] [--variants default,semi2,...]
 // Writes bench/results/tail.md.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { busyCores, MachineWatcher, TreeWatcher, treeOf } from './lib/proctree.ts';
@@ -56,7 +56,7 @@ const connections = Number(opt.connections);
 const duration = Number(opt.duration);
 const warmup = Number(opt.warmup);
 setup();
-const bodyFile = join(REPO, 'bench', 'results', `.tail-body-${process.pid}.json`);
+const bodyFile = join(tmpdir(), `cortex-local-tail-body-${process.pid}.json`);
 mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
 writeFileSync(bodyFile, opt.body);
 
