@@ -1,8 +1,7 @@
 // `cortex-local validate [PATH] [--json]` (spec/config.md §1): exit 0 valid,
 // 1 invalid, 2 usage or unreadable file.
-import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.ts';
+import { displayPath, loadConfig } from '../config/load.ts';
 import { ConfigError, ConfigFileError, UsageError } from '../errors.ts';
 
 const help = `usage: cortex-local validate [PATH] [--json]
@@ -44,11 +43,6 @@ export async function validate(argv: string[]): Promise<number> {
     }
     throw err;
   }
-}
-
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel.startsWith('..') || rel === '' ? file : rel;
 }
 
 /** One line per issue, like a compiler: `cortex.yaml:4:19  api "a": autoscaling.min_replicas: must be ≤ max_replicas (got 4 > 2)`. */
