@@ -1139,6 +1139,70 @@ describe('YAML 1.1 dialect (go-yaml v2)', () => {
   ];
   for (const [v, expected] of values) test(`${v} → ${JSON.stringify(expected)}`, () => assert.deepEqual(config(v), expected));
 
+  // go-yaml v2 reads a plain scalar as a float only when it looks like one
+  // (yamlStyleFloat); the yaml package's 1.1 schema would make these NaN.
+  for (const v of ['.', '-.', '+.', 'e3', 'E5', '.e3', '1e', 'e']) {
+    test(`${v} stays a string`, () => assert.equal(config(v), v));
+  }
+  const floats: [string, number][] = [
+    ['.5', 0.5],
+    ['-.5e3', -500],
+    ['5.', 5],
+    ['1_0.5', 10.5],
+    ['1e3', 1000],
+    ['.inf', Infinity],
+    ['-.Inf', -Infinity],
+  ];
+  for (const [v, n] of floats) test(`${v} is the float ${n}`, () => assert.equal(config(v), n));
+  test('python_path: . is the project folder (a string, not NaN)', () => {
+    assert.equal(apisOf(api('predictor: {type: python, path: predictor.py, python_path: .}'))[0].predictor.python_path, dir);
+  });
+  test('a name such as e2 is a string', () => {
+    assert.equal(apisOf(`- name: e2\n  ${PY}\n`)[0].name, 'e2');
+  });
+  test('an int field given a whole-number float (2.0, 1e3) is a type error, as in Cortex', () => {
+    onlyError(withField('autoscaling', 'min_replicas', '2.0'), 'autoscaling.min_replicas', /must be an integer \(got 2\.0, a float\)/);
+    onlyError(withField('autoscaling', 'max_replicas', '1e3'), 'autoscaling.max_replicas', /must be an integer \(got 1e3, a float\)/);
+    onlyError(withField('compute', 'gpu', '1.'), 'compute.gpu', /got 1\., a float/);
+    onlyError(withField('update_strategy', 'max_surge', '2.0'), 'update_strategy.max_surge', /got 2\.0, a float/);
+  });
+  test('a whole-number float reached through an alias or a merge is still a float', () => {
+    assert.deepEqual(pairsOf(api(PY, 'compute: {gpu: &g 1.0}', 'autoscaling: {min_replicas: *g}')), [
+      ['a', 'compute.gpu'],
+      ['a', 'autoscaling.min_replicas'],
+    ]);
+    const text = `- name: a\n  ${PY}\n  autoscaling: &s {max_replicas: 3.0}\n- name: b\n  ${PY}\n  autoscaling:\n    <<: *s\n`;
+    assert.deepEqual(pairsOf(text), [
+      ['a', 'autoscaling.max_replicas'],
+      ['b', 'autoscaling.max_replicas'],
+    ]);
+    const aliased = `- name: a\n  ${PY}\n  compute: {cpu: &n 2.0}\n  autoscaling: {min_replicas: *n}\n`;
+    assert.deepEqual(pairsOf(aliased), [['a', 'autoscaling.min_replicas']]);
+  });
+  test('float fields take whole-number floats and ints alike', () => {
+    const a = apisOf(api(PY, 'autoscaling: {target_replica_concurrency: 2.0, max_upscale_factor: 3, upscale_tolerance: 1e0}'))[0].autoscaling;
+    assert.deepEqual([a.target_replica_concurrency, a.max_upscale_factor, a.upscale_tolerance], [2, 3, 1]);
+    assert.equal(apisOf(withField('compute', 'cpu', '2.0'))[0].compute.cpu, 2);
+  });
+  test('an explicit key wins over a merged one, wherever the << is', () => {
+    const text = `- name: a\n  ${PY}\n  autoscaling: &s {min_replicas: 2, max_replicas: 9}\n- name: b\n  ${PY}\n  autoscaling:\n    max_replicas: 4\n    <<: *s\n`;
+    const [, b] = apisOf(text);
+    assert.deepEqual([b.autoscaling.min_replicas, b.autoscaling.max_replicas], [2, 4]);
+  });
+  test('<< with a list of sources: earlier sources win', () => {
+    const text = `- name: a\n  ${PY}\n  compute: &x {cpu: 1}\n  autoscaling: &y {min_replicas: 2}\n- name: b\n  ${PY}\n  compute:\n    <<: [*x, {cpu: 2, gpu: 1}]\n`;
+    assert.deepEqual(apisOf(text)[1].compute, { cpu: 1, gpu: 1, mem: null });
+  });
+  test('<< given a scalar is an error', () => {
+    const issues = issuesOf(`- name: a\n  ${PY}\n  compute:\n    <<: 5\n`);
+    assert.match(issues[0].message, /^invalid yaml: a << merge takes a mapping/);
+    assert.equal(at(issues[0]), '4:9');
+  });
+  test('an alias inside its own anchor is an error, not a hang', () => {
+    const issues = issuesOf(`- name: a\n  ${PY}\n  predictor_x: &r [*r]\n`);
+    assert.match(issues[0].message, /^invalid yaml: alias \*r/);
+  });
+
   test('0x1F and 1_000 are ints where ints are required', () => {
     const a = apisOf(api(PY, 'autoscaling: {min_replicas: 0x1F, max_replica_concurrency: 1_000}'))[0].autoscaling;
     assert.equal(a.min_replicas, 31);
