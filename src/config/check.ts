@@ -29,8 +29,11 @@ const EXPECTED: Record<string, string> = {
   map: 'a mapping',
 };
 
+/** `key: yes` is a boolean in YAML 1.1; say so where a string was expected. */
+const yaml11Boolean = (input: unknown) => (typeof input === 'boolean' ? '; YAML 1.1 reads y/n, yes/no and on/off as booleans: quote the value' : '');
+
 function describeIssue(iss: z.core.$ZodRawIssue): string {
-  const got = describeValue(iss.input);
+  const got = describeValue(iss.input) + (iss.code === 'invalid_value' || (iss.code === 'invalid_type' && iss.expected === 'string') ? yaml11Boolean(iss.input) : '');
   switch (iss.code) {
     case 'invalid_type':
       return `must be ${EXPECTED[iss.expected] ?? iss.expected} (got ${got})`;

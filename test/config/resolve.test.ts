@@ -1209,8 +1209,10 @@ describe('YAML 1.1 dialect (go-yaml v2)', () => {
     assert.equal(a.init_replicas, 31);
     assert.equal(a.max_replica_concurrency, 1000);
   });
-  test('yes is a boolean, not a string, for a string field', () => {
-    onlyError(api(PY, 'tracker: {model_type: yes}'), 'tracker.model_type', /got true, a boolean/);
+  test('yes is a boolean, not a string, for a string field; the message says to quote it', () => {
+    onlyError(api(PY, 'tracker: {model_type: yes}'), 'tracker.model_type', /got true, a boolean; YAML 1.1 .*quote the value/);
+    onlyError(api(PY, 'tracker: {key: off, model_type: regression}'), 'tracker.key', /must be a string \(got false, a boolean; YAML 1.1 .*quote/);
+    onlyError(`- name: n\n  ${PY}\n`, 'name', /got false, a boolean; YAML 1.1/);
   });
   test('a duplicate key silently keeps the last value', () => {
     const text = api(PY, 'autoscaling:', '  min_replicas: 50', '  min_replicas: 2', 'name: b');
