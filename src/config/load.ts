@@ -18,7 +18,7 @@ export function displayPath(file: string, cwd = process.cwd()): string {
 
 /** PATH is a cortex.yaml or a folder holding one; default ./cortex.yaml. */
 export function locateConfig(pathArg: string | undefined, cwd = process.cwd()): string {
-  const shown = pathArg ?? 'cortex.yaml';
+  const shown = pathArg === undefined ? 'cortex.yaml' : pathArg || '.';
   const target = resolve(cwd, shown);
   const stat = statSync(target, { throwIfNoEntry: false });
   if (!stat) throw new ConfigFileError(target, `${shown}: no such file or folder`);

@@ -80,8 +80,9 @@ export function parseYaml(text: string): ParsedYaml {
     try {
       value = new Converter(doc).value(doc.contents as Node | null);
     } catch (err) {
-      if (!(err instanceof ConversionError)) throw err;
-      errors.push({ message: err.message, ...pos(err.offset) });
+      if (err instanceof ConversionError) errors.push({ message: err.message, ...pos(err.offset) });
+      else if (err instanceof RangeError) errors.push({ message: 'the document is nested too deeply', line: 1, column: 1 });
+      else throw err;
     }
   }
   return {
