@@ -16,6 +16,9 @@ import { REPO, spawnServer, startBareNode, startCortex, startFastapi, stopTree, 
 import { runWrk, type LoadResult } from './lib/wrk.ts';
 import { setup, VENV_PYTHON } from './setup.ts';
 
+/** Above this many cores used by other processes, a cell's figures are flagged. */
+const NOISY_CORES = 0.15;
+
 const ALL_SYSTEMS = ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'direct-pipe'] as const;
 type SystemName = (typeof ALL_SYSTEMS)[number];
 
@@ -30,7 +33,7 @@ const DESCRIPTIONS: Record<SystemName, string> = {
 const { values: opt } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    api: { type: 'string', default: 'examples/hello' },
+    api: { type: 'string', default: join(REPO, 'bench', 'apis', 'hello') },
     body: { type: 'string', default: '{"name": "cortex"}' },
     connections: { type: 'string', default: '1,64' },
     systems: { type: 'string', default: ALL_SYSTEMS.join(',') },
@@ -71,6 +74,7 @@ const api = config.apis[0];
 if (api.predictor.type !== 'python') throw new Error(`bench serves python predictors; ${api.name} is ${api.predictor.type}`);
 const predictor: PredictorSpec = {
   dir: config.projectDir,
+  path: resolve(config.projectDir, api.predictor.path),
   name: api.name,
   config: api.predictor.config,
   workers: api.autoscaling.workers_per_replica,
@@ -151,9 +155,6 @@ function start(system: SystemName): Promise<Running> {
   }
 }
 
-/** Above this many cores used by other processes, a cell's figures are flagged. */
-const NOISY_CORES = 0.15;
-
 /**
  * On a shared machine (a test suite running beside the benchmark) waits, up
  * to --quiet-wait seconds, until other processes use less than NOISY_CORES.
@@ -192,7 +193,7 @@ async function directPipe(c: number, round: number): Promise<Row> {
     process.execPath,
     [
       join(REPO, 'bench', 'baselines', 'direct-pipe.ts'),
-      '--predictor', join(predictor.dir, api.predictor.path),
+      '--predictor', predictor.path,
       '--config', JSON.stringify(predictor.config),
       '--body-file', bodyFile,
       '--threads', String(predictor.threads),
@@ -295,7 +296,9 @@ function report(): string {
     if (r !== null) summary.set(`${s}@${c}`, r);
   }
   lines.push('# cortex-local benchmark', '');
-  lines.push(`Predictor: \`${predictor.name}\` from \`${relative(apiDir)}\` (workers_per_replica ${predictor.workers}, threads_per_worker ${predictor.threads}); request body ${body.length} B \`${opt.body}\`, answer ${Buffer.byteLength(answer)} B.`);
+  const a = api.autoscaling;
+  const replicas = a.min_replicas === a.max_replicas ? `${a.min_replicas} replica${a.min_replicas === 1 ? '' : 's'}, fixed` : `${a.min_replicas}–${a.max_replicas} replicas: the autoscaler may add workers the baselines do not get`;
+  lines.push(`Predictor: \`${relative(predictor.path)}\` as API \`${predictor.name}\` of \`${relative(join(apiDir, 'cortex.yaml'))}\` (${replicas}; workers_per_replica ${predictor.workers}, threads_per_worker ${predictor.threads}); request body ${body.length} B \`${opt.body}\`, answer ${Buffer.byteLength(answer)} B.`);
   lines.push(`Load: wrk, ${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}, keep-alive, ${warmup} s warm-up then ${duration} s measured per cell, ${rounds} round${rounds === 1 ? '' : 's'} (median shown${rounds > 1 ? '; max is the max of all rounds' : ''}). ` +
     `CPU pinning: wrk ${opt['wrk-cpus'] ?? 'unpinned'}, servers ${opt['server-cpus'] ?? 'unpinned'}.` +
     (opt['cortex-node-options'] ? ` cortex-local ran with NODE_OPTIONS="${opt['cortex-node-options']}".` : ''), '');

@@ -127,8 +127,10 @@ export async function waitForHttp(url: string, body: Buffer, timeoutMs: number, 
 }
 
 export interface PredictorSpec {
-  /** folder holding cortex.yaml and predictor.py */
+  /** folder holding cortex.yaml */
   dir: string;
+  /** absolute path of the predictor file */
+  path: string;
   name: string;
   config: Record<string, unknown>;
   workers: number;
@@ -152,7 +154,7 @@ export async function startCortex(p: PredictorSpec, o: { python: string; cpus?: 
     [
       join(REPO, 'bench', 'lib', 'cortex-app.ts'),
       '--name', p.name,
-      '--predictor', join(p.dir, 'predictor.py'),
+      '--predictor', p.path,
       '--config', JSON.stringify(p.config),
       '--workers', String(p.workers),
       '--threads', String(p.threads),
@@ -170,7 +172,7 @@ export async function startFastapi(p: PredictorSpec, o: { venvPython: string; st
     o.venvPython,
     [
       join(REPO, 'bench', 'baselines', 'fastapi_server.py'),
-      '--predictor', join(p.dir, 'predictor.py'),
+      '--predictor', p.path,
       '--config', JSON.stringify(p.config),
       '--endpoint', `/${p.name}`,
       '--port', String(port),
