@@ -168,7 +168,7 @@ function sum(xs: number[]): number {
 
 const lines: string[] = [];
 lines.push(`# cortex-local: where the ${connections}-connection tail comes from`, '');
-lines.push(`${new Date().toISOString()}; ${availableParallelism()} CPUs; \`${opt.api.startsWith(REPO + "/") ? opt.api.slice(REPO.length + 1) : opt.api}\` (one replica), wrk 1 thread, ${connections} connections, ${warmup} s warm-up + ${duration} s measured, ${opt.rounds} rounds round-robin. ` +
+lines.push(`${new Date().toISOString()}; ${availableParallelism()} CPUs; \`${opt.api.startsWith(REPO + '/') ? opt.api.slice(REPO.length + 1) : opt.api}\` (one replica), wrk 1 thread, ${connections} connections, ${warmup} s warm-up + ${duration} s measured, ${opt.rounds} rounds round-robin. ` +
   'Each figure is the median over rounds; GC columns are per measured window, pauses of the Node main thread from `--trace-gc`. ' +
   '"runnable, waiting" is time a process was ready to run but had no CPU (`/proc/PID/schedstat`), as a share of the window.', '');
 lines.push('| variant | req/s | p50 | p99 | p99.9 | max | young GCs | young GC median / max | GC total | full GCs | Node CPU | Node runnable, waiting | Node preempted /s | Python CPU | Python runnable, waiting | Node RSS | other load |');
