@@ -336,6 +336,8 @@ function report(): string {
   const dirty = sh('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no', 'src', 'python', 'bin']) === '' ? '' : ' (src/python/bin modified)';
   lines.push(`- cortex-local commit ${sh('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])}${dirty}`);
   lines.push('');
+  lines.push('Why the 64-connection p99 is what it is: `bench/results/p99-findings.md` (reproduce with `node bench/tail.ts`). How to read this table: `bench/README.md`.');
+  lines.push('');
   return lines.join('\n');
 }
 
