@@ -1,6 +1,7 @@
 // `cortex-local serve [PATH]`: validate, start every API, serve until a signal.
 import { spawnSync } from 'node:child_process';
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { App } from '../app.ts';
 import { autoscalerTimeScale } from '../autoscale/autoscaler.ts';
@@ -57,7 +58,10 @@ export async function serve(argv: string[]): Promise<number> {
   if (!Number.isInteger(maxBody) || maxBody <= 0) throw new UsageError(`--max-body must be a positive number of bytes, got "${values['max-body']}"`);
   const initTimeout = parseDuration(values['init-timeout']);
   if (initTimeout === null || initTimeout <= 0) throw new UsageError(`--init-timeout must be a duration such as 90s or 10m, got "${values['init-timeout']}"`);
-  const python = values.python ?? process.env.CORTEX_LOCAL_PYTHON ?? 'python3';
+  const chosen = values.python ?? process.env.CORTEX_LOCAL_PYTHON ?? 'python3';
+  // Workers start in the project folder: a relative path such as .venv/bin/python
+  // means relative to where serve was run. A bare name is looked up on PATH.
+  const python = chosen.includes('/') ? resolve(chosen) : chosen;
 
   const pathArg = positionals[0] ?? '.';
   let config;

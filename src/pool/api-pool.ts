@@ -221,7 +221,7 @@ export class ApiPool extends EventEmitter {
     let best: PoolWorker | null = null;
     let bestLoad = this.#maxOutstanding;
     for (const w of this.#available) {
-      const load = w.outstanding.size;
+      const load = w.outstanding.length;
       if (load < bestLoad) {
         best = w;
         bestLoad = load;
@@ -232,7 +232,7 @@ export class ApiPool extends EventEmitter {
   }
 
   #fill(w: PoolWorker): void {
-    while (this.#queue.size > 0 && w.outstanding.size < this.#maxOutstanding && w.state === 'ready' && w.replica.state === 'ready') {
+    while (this.#queue.size > 0 && w.outstanding.length < this.#maxOutstanding && w.state === 'ready' && w.replica.state === 'ready') {
       const job = this.#queue.shift() as Job;
       if (job.cancelled) {
         this.#settled();

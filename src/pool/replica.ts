@@ -50,8 +50,9 @@ export class PoolWorker {
   readonly index: number;
   state: WorkerState = 'starting';
   process: PythonWorker | null = null;
-  /** jobs sent and not answered, in the order sent (a Map keeps insertion order) */
-  readonly outstanding = new Map<number, Job>();
+  /** jobs sent and not answered, in the order sent; arrays, not a Map keyed by id: see PythonWorker's callbacks */
+  readonly outstanding: Job[] = [];
+  readonly #outstandingIds: number[] = [];
   failures = 0;
   timer: NodeJS.Timeout | null = null;
   exited: Promise<void> = Promise.resolve();
@@ -71,12 +72,21 @@ export class PoolWorker {
     const proc = this.process as PythonWorker;
     const hooks = this.replica.hooks;
     const id = proc.predict(job.body, (kind, payload) => {
-      this.outstanding.delete(id);
+      const k = this.#outstandingIds.indexOf(id);
+      this.#outstandingIds.splice(k, 1);
+      this.outstanding.splice(k, 1);
       hooks.completed(job, kind, payload);
       if (this.state === 'ready') hooks.workerAvailable(this);
       else this.replica.checkDrained();
     });
-    this.outstanding.set(id, job);
+    this.outstanding.push(job);
+    this.#outstandingIds.push(id);
+  }
+
+  /** Takes every outstanding job, oldest first (the worker is gone; they get no reply). */
+  takeOutstanding(): Job[] {
+    this.#outstandingIds.length = 0;
+    return this.outstanding.splice(0);
   }
 }
 
@@ -107,7 +117,7 @@ export class Replica {
 
   get outstanding(): number {
     let n = 0;
-    for (const w of this.workers) n += w.outstanding.size;
+    for (const w of this.workers) n += w.outstanding.length;
     return n;
   }
 
@@ -233,10 +243,9 @@ export class Replica {
     w.timer = null;
     const previous = w.state;
     const wasReady = previous === 'ready';
-    const jobs = [...w.outstanding.values()];
+    const jobs = w.takeOutstanding();
     const killReason = w.killReason;
     w.killReason = null;
-    w.outstanding.clear();
     w.process = null;
     // Not dispatchable from here on: requeued jobs must go to live workers.
     w.state = 'stopped';
