@@ -1,17 +1,19 @@
 // `npm run bench`: cortex-local against FastAPI+uvicorn (Cortex 0.15's stack)
 // and against two ceilings (bare node:http, the framed pipe without HTTP), in
-// one run, same predictor, same worker count, same connection counts.
-// Prints a Markdown table and writes it to bench/results/latest.md. Never
+// one run, same predictor, same worker count, same connection counts; then
+// the other scenarios of issue 7 (echo payloads, a CPU-bound predictor, the
+// 503 path, start-up time, Node RSS with 10 APIs).
+// Prints Markdown tables and writes them to bench/results/latest.md. Never
 // asserts timings: it measures, the reader judges (bench/README.md).
 //
-//   npm run bench [-- --quick] [-- --connections 1,16,64] [-- --duration 10]
+//   npm run bench [-- --quick] [-- --scenarios hello,echo] [-- --connections 1,16,64]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus as osCpus, availableParallelism, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.ts';
-import { busyCores, MachineWatcher, TreeWatcher } from './lib/proctree.ts';
+import { busyCores, MachineWatcher, TreeWatcher, sampleTree } from './lib/proctree.ts';
 import { REPO, spawnServer, startBareNode, startCortex, startFastapi, stopTree, type PredictorSpec, type Running } from './lib/systems.ts';
 import { runWrk, type LoadResult } from './lib/wrk.ts';
 import { setup, VENV_PYTHON } from './setup.ts';
@@ -22,24 +24,30 @@ const NOISY_CORES = 0.15;
 const ALL_SYSTEMS = ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'direct-pipe'] as const;
 type SystemName = (typeof ALL_SYSTEMS)[number];
 
+const ALL_SCENARIOS = ['hello', 'echo', 'cpu', 'overload', 'startup', 'rss'] as const;
+type ScenarioName = (typeof ALL_SCENARIOS)[number];
+
 const DESCRIPTIONS: Record<SystemName, string> = {
   'cortex-local': '`bin/cortex-local serve`: node:http front door → pool → framed pipe → Python worker',
   fastapi: 'FastAPI + uvicorn (uvloop, httptools) shaped like Cortex 0.15 serve.py: CORS + one http middleware, sync route on a threads_per_worker pool',
   'fastapi-min': 'FastAPI + uvicorn, no middleware, async route calling predict inline: the fastest this stack serves the same predictor',
-  'bare-node': 'node:http answering a fixed JSON of the same size: the front door ceiling',
+  'bare-node': 'node:http answering a fixed JSON of the same size (echo: the request body itself): the front door ceiling',
   'direct-pipe': 'one PythonWorker driven over the framed pipe with N requests outstanding, no HTTP: the bridge ceiling',
 };
 
 const { values: opt } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    scenarios: { type: 'string', default: ALL_SCENARIOS.join(',') },
     api: { type: 'string', default: join(REPO, 'bench', 'apis', 'hello') },
     body: { type: 'string', default: '{"name": "cortex"}' },
     connections: { type: 'string', default: '1,64' },
+    'echo-connections': { type: 'string', default: '1,16,64,256' },
     systems: { type: 'string', default: ALL_SYSTEMS.join(',') },
     duration: { type: 'string' },
     warmup: { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    'startup-runs': { type: 'string' },
     'wrk-threads': { type: 'string', default: '1' },
     'wrk-cpus': { type: 'string' },
     'server-cpus': { type: 'string' },
@@ -57,36 +65,67 @@ if (opt.help) {
   process.exit(0);
 }
 
-const duration = Number(opt.duration ?? (opt.quick ? 4 : 10));
-const warmup = Number(opt.warmup ?? (opt.quick ? 1 : 2));
+const scenarios = opt.scenarios.split(',') as ScenarioName[];
+for (const s of scenarios) if (!ALL_SCENARIOS.includes(s)) throw new Error(`unknown scenario "${s}": one of ${ALL_SCENARIOS.join(', ')}`);
+const solo = scenarios.length === 1;
+
+/**
+ * [warm-up, measured] seconds per cell. The whole set has to fit ≈ 6 minutes
+ * (--quick: 2) on 2 cores, so cells are shorter than a scenario run alone.
+ */
+function timing(s: ScenarioName): [number, number] {
+  // wrk takes whole seconds only.
+  const table: Record<ScenarioName, { full: [number, number]; quick: [number, number]; alone: [number, number] }> = {
+    hello: { full: [1, 6], quick: [1, 2], alone: [2, 10] },
+    echo: { full: [1, 3], quick: [1, 1], alone: [2, 6] },
+    cpu: { full: [2, 8], quick: [1, 3], alone: [2, 10] },
+    overload: { full: [1, 5], quick: [1, 2], alone: [2, 10] },
+    startup: { full: [0, 0], quick: [0, 0], alone: [0, 0] },
+    rss: { full: [1, 5], quick: [1, 2], alone: [2, 10] },
+  };
+  const t = opt.quick ? (solo ? [table[s].quick[0] * 2, table[s].quick[1] * 2] : table[s].quick) : solo ? table[s].alone : table[s].full;
+  return [Math.max(1, Math.round(Number(opt.warmup ?? t[0]))), Math.max(1, Math.round(Number(opt.duration ?? t[1])))];
+}
+
 const rounds = Number(opt.rounds);
-const connections = opt.connections.split(',').map(Number);
 const systems = opt.systems.split(',') as SystemName[];
 for (const s of systems) if (!ALL_SYSTEMS.includes(s)) throw new Error(`unknown system "${s}": one of ${ALL_SYSTEMS.join(', ')}`);
 const wrkThreads = Number(opt['wrk-threads']);
 
 if (!opt['no-setup']) setup();
 const python = resolve(opt.python ?? VENV_PYTHON);
+const tmp = mkdtempSync(join(tmpdir(), 'cortex-local-bench-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-const apiDir = resolve(opt.api);
-const config = await loadConfig(apiDir);
-const api = config.apis[0];
-if (api.predictor.type !== 'python') throw new Error(`bench serves python predictors; ${api.name} is ${api.predictor.type}`);
-const predictor: PredictorSpec = {
-  dir: config.projectDir,
-  path: resolve(config.projectDir, api.predictor.path),
-  name: api.name,
-  config: api.predictor.config,
-  workers: api.autoscaling.workers_per_replica,
-  threads: api.autoscaling.threads_per_worker,
-};
-const body = Buffer.from(opt.body);
-const bodyFile = join(tmpdir(), `cortex-local-bench-body-${process.pid}.json`);
-writeFileSync(bodyFile, body);
-// The bare server answers what the predictor answers, so bytes on the wire match.
-const answer = await predictOnce();
+interface Variant {
+  label: string;
+  body: Buffer;
+  bodyFile: string;
+  /** how the body was made, for the report */
+  what: string;
+}
+
+interface Scenario {
+  name: ScenarioName;
+  title: string;
+  apiDir: string;
+  predictor: PredictorSpec;
+  replicas: string;
+  maxConcurrency: number;
+  systems: SystemName[];
+  variants: Variant[];
+  connections: number[];
+  warmup: number;
+  duration: number;
+  /** bare-node's fixed answer, or 'echo' */
+  bare?: string | 'echo';
+  /** uvicorn's limit_concurrency (Cortex 0.15's max_replica_concurrency per worker) */
+  limitConcurrency?: number;
+}
 
 interface Row {
+  scenario: ScenarioName;
+  variant: string;
   system: SystemName;
   connections: number;
   round: number;
@@ -98,32 +137,120 @@ interface Row {
   /** cores used meanwhile by processes outside the benchmark */
   otherCores: number;
   how: string;
+  /** the status a probe request got during the warm-up (overload scenario) */
+  probe?: number;
 }
 const rows: Row[] = [];
+const HELLO = join(REPO, 'examples', 'hello', 'predictor.py');
 const started = new Date();
+const sections: string[] = [];
+const raw: Record<string, unknown> = {};
 
-for (let round = 1; round <= rounds; round++) {
-  for (const system of systems) {
-    if (system === 'direct-pipe') {
-      for (const c of connections) rows.push(await directPipe(c, round));
-      continue;
-    }
-    const server = await start(system);
-    try {
-      for (const c of connections) {
-        log(`${system}: ${c} connection${c === 1 ? '' : 's'}, warm-up ${warmup}s, ${duration}s measured`);
-        await runWrk({ url: server.url, bodyFile, connections: c, seconds: warmup, threads: wrkThreads, cpus: opt['wrk-cpus'] });
-        await waitQuiet();
-        const machine = new MachineWatcher();
-        const watcher = new TreeWatcher(server.pid);
-        const load = await runWrk({ url: server.url, bodyFile, connections: c, seconds: duration, threads: wrkThreads, cpus: opt['wrk-cpus'] });
-        const tree = watcher.stop();
-        rows.push(row(system, c, round, load, tree, server.how, machine.otherCores(tree.cpuSeconds)));
-      }
-    } finally {
-      await server.stop();
+function bodyVariant(label: string, body: Buffer, what: string): Variant {
+  const bodyFile = join(tmp, `body-${label.replace(/\W+/g, '')}.json`);
+  writeFileSync(bodyFile, body);
+  return { label, body, bodyFile, what };
+}
+
+async function loadScenario(name: ScenarioName, title: string, apiDir: string, rest: Omit<Scenario, 'name' | 'title' | 'apiDir' | 'predictor' | 'replicas' | 'maxConcurrency' | 'warmup' | 'duration'>): Promise<Scenario> {
+  const config = await loadConfig(apiDir);
+  const api = config.apis[0];
+  if (api.predictor.type !== 'python') throw new Error(`bench serves python predictors; ${api.name} is ${api.predictor.type}`);
+  const a = api.autoscaling;
+  const [warmup, duration] = timing(name);
+  return {
+    name,
+    title,
+    apiDir,
+    predictor: {
+      dir: config.projectDir,
+      path: resolve(config.projectDir, api.predictor.path),
+      name: api.name,
+      config: api.predictor.config,
+      workers: a.workers_per_replica,
+      threads: a.threads_per_worker,
+    },
+    replicas: a.min_replicas === a.max_replicas ? `${a.min_replicas} replica${a.min_replicas === 1 ? '' : 's'}, fixed` : `${a.min_replicas}–${a.max_replicas} replicas: the autoscaler may add workers the baselines do not get`,
+    maxConcurrency: a.max_replica_concurrency,
+    warmup,
+    duration,
+    ...rest,
+    systems: rest.systems.filter((s) => systems.includes(s)),
+  };
+}
+
+/** A JSON body of exactly `size` bytes, written with Python's json.dumps separators so the echo answer has the same bytes. */
+function jsonOfSize(size: number): Buffer {
+  const records: string[] = [];
+  const frame = (pad: string) => `{"records": [${records.join(', ')}], "pad": "${pad}"}`;
+  for (let i = 0; ; i++) {
+    records.push(`{"id": ${i}, "name": "item-${i}", "score": ${(i % 1000) / 1000}, "tags": ["a", "b"]}`);
+    if (frame('').length > size) {
+      records.pop();
+      break;
     }
   }
+  return Buffer.from(frame('x'.repeat(Math.max(0, size - frame('').length))));
+}
+
+for (const name of scenarios) {
+  const t0 = Date.now();
+  switch (name) {
+    case 'hello': {
+      const sc = await loadScenario('hello', 'hello: the smallest request', resolve(opt.api), {
+        systems: [...ALL_SYSTEMS],
+        variants: [bodyVariant('hello', Buffer.from(opt.body), `\`${opt.body}\``)],
+        connections: opt.connections.split(',').map(Number),
+      });
+      sc.bare = await predictOnce(sc);
+      await matrix(sc);
+      sections.push(matrixReport(sc));
+      break;
+    }
+    case 'echo': {
+      const sc = await loadScenario('echo', 'echo: the payload comes back, 100 B and 100 kB', join(REPO, 'bench', 'apis', 'echo'), {
+        systems: ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node'],
+        variants: [
+          bodyVariant('100 B', jsonOfSize(100), 'a JSON object of 100 bytes'),
+          bodyVariant('100 kB', jsonOfSize(100_000), 'a JSON object of 100,000 bytes (≈ 1,300 records of 4 fields)'),
+        ],
+        connections: opt['echo-connections'].split(',').map(Number),
+        bare: 'echo',
+      });
+      await matrix(sc);
+      sections.push(matrixReport(sc));
+      break;
+    }
+    case 'cpu': {
+      const sc = await loadScenario('cpu', 'cpu: 5 ms of pure-Python CPU per request, 2 workers', join(REPO, 'bench', 'apis', 'cpu5ms'), {
+        systems: ['cortex-local', 'fastapi', 'fastapi-min'],
+        variants: [bodyVariant('cpu', Buffer.from('{"n": 1}'), '`{"n": 1}`')],
+        connections: [64],
+      });
+      await matrix(sc);
+      sections.push(matrixReport(sc));
+      break;
+    }
+    case 'overload': {
+      const sc = await loadScenario('overload', 'overload: the 503 path, max_replica_concurrency 1 under 256 connections', join(REPO, 'bench', 'apis', 'slow'), {
+        systems: ['cortex-local', 'fastapi', 'fastapi-min'],
+        variants: [bodyVariant('overload', Buffer.from('{"n": 1}'), '`{"n": 1}`')],
+        connections: [256],
+      });
+      // uvicorn counts the open connection too: +1 lets a lone connection through (baselines/fastapi_server.py).
+      sc.limitConcurrency = sc.maxConcurrency + 1;
+      await matrix(sc);
+      sections.push(overloadReport(sc));
+      break;
+    }
+    case 'startup':
+      sections.push(await startupScenario());
+      break;
+    case 'rss':
+      sections.push(await rssScenario());
+      break;
+  }
+  log(`${name}: done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 const markdown = report();
@@ -131,28 +258,71 @@ process.stdout.write('\n' + markdown);
 mkdirSync(resolve(opt.out, '..'), { recursive: true });
 writeFileSync(opt.out, markdown);
 // Raw numbers beside it (gitignored), for comparing runs.
-writeFileSync(join(resolve(opt.out, '..'), `${started.toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ started, options: opt, rows }, null, 2));
-log(`wrote ${opt.out}`);
+writeFileSync(join(resolve(opt.out, '..'), `${started.toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ started, options: opt, rows, ...raw }, null, 2));
+log(`wrote ${opt.out} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`);
 
 function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
 }
 
-function start(system: SystemName): Promise<Running> {
+function start(system: SystemName, sc: Scenario): Promise<Running> {
   const cpus = opt['server-cpus'];
-  log(`starting ${system}`);
+  const body = sc.variants[0].body;
+  log(`${sc.name}: starting ${system}`);
   switch (system) {
     case 'cortex-local':
-      return startCortex(predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'] });
+      return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'] });
     case 'fastapi':
-      return startFastapi(predictor, { venvPython: VENV_PYTHON, style: 'cortex015', cpus, body });
+      return startFastapi(sc.predictor, { venvPython: VENV_PYTHON, style: 'cortex015', cpus, body, limitConcurrency: sc.limitConcurrency });
     case 'fastapi-min':
-      return startFastapi(predictor, { venvPython: VENV_PYTHON, style: 'minimal', cpus, body });
+      return startFastapi(sc.predictor, { venvPython: VENV_PYTHON, style: 'minimal', cpus, body, limitConcurrency: sc.limitConcurrency });
     case 'bare-node':
-      return startBareNode({ cpus, answer });
+      return sc.bare === 'echo' ? startBareNode({ cpus, echo: true }) : startBareNode({ cpus, answer: sc.bare });
     default:
       throw new Error(`not an HTTP system: ${system}`);
   }
+}
+
+/** Every system × variant × connection count of a scenario, `rounds` times round-robin. */
+async function matrix(sc: Scenario): Promise<void> {
+  for (let round = 1; round <= rounds; round++) {
+    for (const system of sc.systems) {
+      if (system === 'direct-pipe') {
+        for (const v of sc.variants) for (const c of sc.connections) rows.push(await directPipe(sc, v, c, round));
+        continue;
+      }
+      const server = await start(system, sc);
+      try {
+        for (const v of sc.variants) {
+          for (const c of sc.connections) {
+            log(`${sc.name}${sc.variants.length > 1 ? ` ${v.label}` : ''}: ${system}, ${c} connection${c === 1 ? '' : 's'}, warm-up ${sc.warmup}s, ${sc.duration}s measured`);
+            const w = { url: server.url, bodyFile: v.bodyFile, connections: c, threads: wrkThreads, cpus: opt['wrk-cpus'] };
+            let probe: number | undefined;
+            const warm = runWrk({ ...w, seconds: sc.warmup });
+            if (sc.name === 'overload') {
+              await sleep(300);
+              probe = await fetch(server.url, { method: 'POST', body: new Uint8Array(v.body), headers: { 'content-type': 'application/json' } })
+                .then(async (r) => (await r.arrayBuffer(), r.status))
+                .catch(() => 0);
+            }
+            await warm;
+            await waitQuiet();
+            const machine = new MachineWatcher();
+            const watcher = new TreeWatcher(server.pid);
+            const load = await runWrk({ ...w, seconds: sc.duration });
+            const tree = watcher.stop();
+            rows.push({ ...row(sc.name, v.label, system, c, round, load, tree, server.how, machine.otherCores(tree.cpuSeconds)), probe });
+          }
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 /**
@@ -171,8 +341,10 @@ async function waitQuiet(): Promise<void> {
   log(`still busy (${busy.toFixed(2)} cores): measuring anyway; the row is flagged`);
 }
 
-function row(system: SystemName, c: number, round: number, load: LoadResult, tree: { peakRss: number; peakRootRss: number; cpuSeconds: number }, how: string, otherCores: number): Row {
+function row(scenario: ScenarioName, variant: string, system: SystemName, c: number, round: number, load: LoadResult, tree: { peakRss: number; peakRootRss: number; cpuSeconds: number }, how: string, otherCores: number): Row {
   return {
+    scenario,
+    variant,
     system,
     connections: c,
     round,
@@ -186,8 +358,9 @@ function row(system: SystemName, c: number, round: number, load: LoadResult, tre
   };
 }
 
-async function directPipe(c: number, round: number): Promise<Row> {
-  log(`direct-pipe: ${c} outstanding, warm-up ${warmup}s, ${duration}s measured`);
+async function directPipe(sc: Scenario, v: Variant, c: number, round: number): Promise<Row> {
+  const { warmup, duration, predictor } = sc;
+  log(`${sc.name}: direct-pipe, ${c} outstanding, warm-up ${warmup}s, ${duration}s measured`);
   await waitQuiet();
   const s = spawnServer(
     process.execPath,
@@ -195,7 +368,7 @@ async function directPipe(c: number, round: number): Promise<Row> {
       join(REPO, 'bench', 'baselines', 'direct-pipe.ts'),
       '--predictor', predictor.path,
       '--config', JSON.stringify(predictor.config),
-      '--body-file', bodyFile,
+      '--body-file', v.bodyFile,
       '--threads', String(predictor.threads),
       '--concurrency', String(c),
       '--warmup', String(warmup),
@@ -207,7 +380,7 @@ async function directPipe(c: number, round: number): Promise<Row> {
   try {
     await s.waitFor(/ready \d+/, 60_000);
     // The worker warms up inside the script; watch the tree from its measured window on.
-    await new Promise((r) => setTimeout(r, warmup * 1000));
+    await sleep(warmup * 1000);
     const machine = new MachineWatcher();
     const watcher = new TreeWatcher(s.child.pid as number);
     const m = await s.waitFor(/^\{"requests".*$/m, (duration + 30) * 1000);
@@ -215,14 +388,15 @@ async function directPipe(c: number, round: number): Promise<Row> {
     const other = machine.otherCores(tree.cpuSeconds);
     const r = JSON.parse(m[0]) as { requests: number; seconds: number; rps: number; p50_us: number; p99_us: number; max_us: number; errors: number };
     const load: LoadResult = { requests: r.requests, seconds: r.seconds, rps: r.rps, p50_us: r.p50_us, p90_us: NaN, p99_us: r.p99_us, p999_us: NaN, max_us: r.max_us, errors: r.errors, non2xx: r.errors };
-    return row('direct-pipe', c, round, load, tree, 'bench/baselines/direct-pipe.ts', other);
+    return row(sc.name, v.label, 'direct-pipe', c, round, load, tree, 'bench/baselines/direct-pipe.ts', other);
   } finally {
     await stopTree(s.child);
   }
 }
 
-async function predictOnce(): Promise<string> {
-  const server = await startCortex(predictor, { python, body });
+async function predictOnce(sc: Scenario): Promise<string> {
+  const body = sc.variants[0].body;
+  const server = await startCortex(sc.predictor, { python, body });
   try {
     const r = await fetch(server.url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/json' } });
     return await r.text();
@@ -230,6 +404,146 @@ async function predictOnce(): Promise<string> {
     await server.stop();
   }
 }
+
+// ---- start-up and RSS: many APIs in one server ----
+
+/** A project folder with `n` copies of hello (one fixed replica each), named api0 … api{n-1}. */
+function manyApis(n: number): { dir: string; names: string[] } {
+  const dir = join(tmp, `apis-${n}`);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(HELLO, join(dir, 'predictor.py'));
+  const names = Array.from({ length: n }, (_, i) => `api${i}`);
+  const yaml = names.map((name) => `- name: ${name}\n  predictor:\n    type: python\n    path: predictor.py\n    config:\n      greeting: Hello\n  autoscaling:\n    min_replicas: 1\n    max_replicas: 1\n`).join('');
+  writeFileSync(join(dir, 'cortex.yaml'), yaml);
+  return { dir, names };
+}
+
+interface Served {
+  pid: number;
+  /** ms from spawn to each "api NAME ready" line */
+  readyMs: Map<string, number>;
+  urls: Map<string, string>;
+  stop(): Promise<void>;
+}
+
+async function serveMany(dir: string, names: string[]): Promise<Served> {
+  const env = opt['cortex-node-options'] === undefined ? process.env : { ...process.env, NODE_OPTIONS: opt['cortex-node-options'] };
+  const t0 = performance.now();
+  const s = spawnServer(join(REPO, 'bin', 'cortex-local'), ['serve', dir, '--port', '0', '--python', python], { cpus: opt['server-cpus'], env });
+  const readyMs = new Map<string, number>();
+  const urls = new Map<string, string>();
+  try {
+    await Promise.all(
+      names.map((n) =>
+        s.waitFor(new RegExp(`api ${n} ready at (\\S+)`), 180_000).then((m) => {
+          readyMs.set(n, performance.now() - t0);
+          urls.set(n, m[1]);
+        }),
+      ),
+    );
+  } catch (err) {
+    await stopTree(s.child);
+    throw err;
+  }
+  return { pid: s.child.pid as number, readyMs, urls, stop: () => stopTree(s.child) };
+}
+
+function vmRssMb(pid: number): number {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'latin1').match(/^VmRSS:\s+(\d+) kB/m);
+    return m === null ? NaN : Number(m[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+async function startupScenario(): Promise<string> {
+  const runs = Number(opt['startup-runs'] ?? (opt.quick ? 2 : 5));
+  const sets = [
+    { label: '1 API', dir: join(REPO, 'bench', 'apis', 'hello'), names: ['hello'] },
+    { label: '10 APIs', ...manyApis(10) },
+  ];
+  const results: { label: string; allMs: number[]; firstMs: number[]; rssMb: number[] }[] = [];
+  for (const set of sets) {
+    const r = { label: set.label, allMs: [] as number[], firstMs: [] as number[], rssMb: [] as number[] };
+    for (let i = 0; i < runs; i++) {
+      await waitQuiet();
+      log(`startup: ${set.label}, run ${i + 1}/${runs}`);
+      const served = await serveMany(set.dir, set.names);
+      const times = [...served.readyMs.values()];
+      r.allMs.push(Math.max(...times));
+      r.firstMs.push(Math.min(...times));
+      r.rssMb.push(vmRssMb(served.pid));
+      await served.stop();
+    }
+    results.push(r);
+  }
+  raw.startup = results;
+  const lines = ['## startup: spawn to ready, 1 and 10 APIs', ''];
+  lines.push(`From spawning \`bin/cortex-local serve DIR --port 0 --python …\` to the last \`api NAME ready\` line (every API has its replica's worker up and its predictor constructed); median of ${runs} runs (min–max). 1 API: \`bench/apis/hello\`; 10 APIs: a generated cortex.yaml of 10 copies of hello (\`api0\`…\`api9\`, one fixed replica each), i.e. 10 Python workers starting at once on ${availableParallelism()} cores.`, '');
+  lines.push('| APIs | all ready (median) | min–max | first API ready (median) | Node RSS at ready |');
+  lines.push('|---|---:|---:|---:|---:|');
+  for (const r of results) {
+    lines.push(`| ${r.label} | ${ms(median(r.allMs))} | ${ms(Math.min(...r.allMs))}–${ms(Math.max(...r.allMs))} | ${ms(median(r.firstMs))} | ${median(r.rssMb).toFixed(0)} MB |`);
+  }
+  if (results.length === 2) lines.push('', `10 APIs / 1 API: ${ratio(median(results[1].allMs), median(results[0].allMs))} the time.`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+async function rssScenario(): Promise<string> {
+  const [warmup, duration] = timing('rss');
+  const settle = opt.quick ? 2 : 5;
+  const { dir, names } = manyApis(10);
+  await waitQuiet();
+  log('rss: starting 10 APIs');
+  const served = await serveMany(dir, names);
+  const body = bodyVariant('rss', Buffer.from(opt.body), '');
+  const phases: { phase: string; rps: number; errors: number; nodeMb: number; nodePeakMb: number; treeMb: number }[] = [];
+  try {
+    const idle = async (phase: string) => {
+      await sleep(settle * 1000);
+      const tree = sampleTree(served.pid);
+      phases.push({ phase, rps: NaN, errors: 0, nodeMb: vmRssMb(served.pid), nodePeakMb: NaN, treeMb: tree.rssBytes / 2 ** 20 });
+    };
+    const loaded = async (phase: string, paths: string[]) => {
+      const base = new URL(served.urls.get(names[0]) as string);
+      const w = { url: `${base.origin}/`, bodyFile: body.bodyFile, connections: 64, threads: wrkThreads, cpus: opt['wrk-cpus'], paths };
+      log(`rss: ${phase}, warm-up ${warmup}s, ${duration}s measured`);
+      await runWrk({ ...w, seconds: warmup });
+      await waitQuiet();
+      let peak = 0;
+      let peakTree = 0;
+      const timer = setInterval(() => {
+        peak = Math.max(peak, vmRssMb(served.pid));
+        peakTree = Math.max(peakTree, sampleTree(served.pid).rssBytes / 2 ** 20);
+      }, 100);
+      const load = await runWrk({ ...w, seconds: duration });
+      clearInterval(timer);
+      phases.push({ phase, rps: load.rps, errors: load.errors, nodeMb: vmRssMb(served.pid), nodePeakMb: peak, treeMb: peakTree });
+    };
+    log(`rss: idle ${settle}s`);
+    await idle('idle, after start-up');
+    await loaded('64 connections spread over the 10 APIs', names.map((n) => new URL(served.urls.get(n) as string).pathname));
+    await loaded('64 connections on one API', [new URL(served.urls.get(names[0]) as string).pathname]);
+    await idle('idle again, after the load');
+  } finally {
+    await served.stop();
+  }
+  raw.rss = phases;
+  const lines = ['## rss: Node process memory with 10 APIs', ''];
+  lines.push(`The \`serve\` process alone (VmRSS of the Node process from \`/proc/PID/status\`, not its Python workers), serving the same 10 copies of hello as the start-up scenario. Idle figures are read ${settle} s after the phase; under load, wrk with 64 connections, ${warmup} s warm-up then ${duration} s measured, sampling every 100 ms. Target (issue 7): ≤ 80 MB with 10 idle APIs.`, '');
+  lines.push('| phase | req/s | errors | Node RSS (end) | Node RSS (peak) | tree RSS, Node + 10 workers (peak) |');
+  lines.push('|---|---:|---:|---:|---:|---:|');
+  for (const p of phases) {
+    lines.push(`| ${p.phase} | ${Number.isNaN(p.rps) ? '–' : Math.round(p.rps).toLocaleString('en-US')} | ${Number.isNaN(p.rps) ? '–' : p.errors} | ${p.nodeMb.toFixed(1)} MB | ${Number.isNaN(p.nodePeakMb) ? '–' : `${p.nodePeakMb.toFixed(1)} MB`} | ${p.treeMb.toFixed(0)} MB |`);
+  }
+  const idleMb = phases[0]?.nodeMb;
+  lines.push('', `Idle with 10 APIs: ${idleMb?.toFixed(1)} MB against the 80 MB target (${idleMb !== undefined && idleMb <= 80 ? 'met' : 'missed'}).`, '');
+  return lines.join('\n');
+}
+
+// ---- reporting ----
 
 function median(xs: number[]): number {
   const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
@@ -239,11 +553,13 @@ function median(xs: number[]): number {
 }
 
 /** One row per system and connection count: the median over rounds of each figure. */
-function summarize(system: SystemName, c: number): Row | null {
-  const rs = rows.filter((r) => r.system === system && r.connections === c);
+function summarize(scenario: ScenarioName, variant: string, system: SystemName, c: number): Row | null {
+  const rs = rows.filter((r) => r.scenario === scenario && r.variant === variant && r.system === system && r.connections === c);
   if (rs.length === 0) return null;
   const m = (f: (r: Row) => number) => median(rs.map(f));
   return {
+    scenario,
+    variant,
     system,
     connections: c,
     round: rs.length,
@@ -265,12 +581,17 @@ function summarize(system: SystemName, c: number): Row | null {
     cpuUsPerReq: m((r) => r.cpuUsPerReq),
     otherCores: Math.max(...rs.map((r) => r.otherCores)),
     how: rs[0].how,
+    probe: rs[0].probe,
   };
 }
 
 function us(x: number): string {
   if (Number.isNaN(x)) return '–';
   return x < 1000 ? `${Math.round(x)} µs` : `${(x / 1000).toFixed(x < 10_000 ? 2 : 1)} ms`;
+}
+
+function ms(x: number): string {
+  return Number.isNaN(x) ? '–' : x < 10_000 ? `${Math.round(x)} ms` : `${(x / 1000).toFixed(1)} s`;
 }
 
 function ratio(a: number | undefined, b: number | undefined): string {
@@ -288,47 +609,92 @@ function sh(cmd: string, args: string[]): string {
   }
 }
 
-function report(): string {
-  const lines: string[] = [];
-  const summary = new Map<string, Row>();
-  for (const s of systems) for (const c of connections) {
-    const r = summarize(s, c);
-    if (r !== null) summary.set(`${s}@${c}`, r);
-  }
-  lines.push('# cortex-local benchmark', '');
-  const a = api.autoscaling;
-  const replicas = a.min_replicas === a.max_replicas ? `${a.min_replicas} replica${a.min_replicas === 1 ? '' : 's'}, fixed` : `${a.min_replicas}–${a.max_replicas} replicas: the autoscaler may add workers the baselines do not get`;
-  lines.push(`Predictor: \`${relative(predictor.path)}\` as API \`${predictor.name}\` of \`${relative(join(apiDir, 'cortex.yaml'))}\` (${replicas}; workers_per_replica ${predictor.workers}, threads_per_worker ${predictor.threads}); request body ${body.length} B \`${opt.body}\`, answer ${Buffer.byteLength(answer)} B.`);
-  lines.push(`Load: wrk, ${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}, keep-alive, ${warmup} s warm-up then ${duration} s measured per cell, ${rounds} round${rounds === 1 ? '' : 's'} (median shown${rounds > 1 ? '; max is the max of all rounds' : ''}). ` +
-    `CPU pinning: wrk ${opt['wrk-cpus'] ?? 'unpinned'}, servers ${opt['server-cpus'] ?? 'unpinned'}.` +
-    (opt['cortex-node-options'] ? ` cortex-local ran with NODE_OPTIONS="${opt['cortex-node-options']}".` : ''), '');
-  lines.push('| system | conns | req/s | p50 | p99 | p99.9 | max | errors | server CPU (cores) | CPU/req | peak RSS, tree (root) | other load |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const c of connections) for (const s of systems) {
-    const r = summary.get(`${s}@${c}`);
-    if (r === undefined) continue;
-    const l = r.load;
-    lines.push(`| ${s} | ${c} | ${Math.round(l.rps).toLocaleString('en-US')} | ${us(l.p50_us)} | ${us(l.p99_us)} | ${us(l.p999_us)} | ${us(l.max_us)} | ${l.errors} | ${r.cores.toFixed(2)} | ${us(r.cpuUsPerReq)} | ${r.peakRssMb.toFixed(0)} MB (${r.peakRootRssMb.toFixed(0)}) | ${r.otherCores.toFixed(2)}${r.otherCores >= NOISY_CORES ? ' ⚠' : ''} |`);
-  }
-  lines.push('');
-  const comparisons = systems.filter((s) => s !== 'cortex-local');
-  if (systems.includes('cortex-local') && comparisons.length > 0) {
-    lines.push('Ratios, cortex-local / other (throughput: higher is better for cortex-local; latency and RSS: lower is better):', '');
-    lines.push('| cortex-local / | conns | req/s | p50 | p99 | peak RSS (tree) |');
-    lines.push('|---|---:|---:|---:|---:|---:|');
-    for (const other of comparisons) for (const c of connections) {
-      const a = summary.get(`cortex-local@${c}`);
-      const b = summary.get(`${other}@${c}`);
-      if (a === undefined || b === undefined) continue;
-      lines.push(`| ${other} | ${c} | ${ratio(a.load.rps, b.load.rps)} | ${ratio(a.load.p50_us, b.load.p50_us)} | ${ratio(a.load.p99_us, b.load.p99_us)} | ${ratio(a.peakRssMb, b.peakRssMb)} |`);
+function flag(r: Row): string {
+  return `${r.otherCores.toFixed(2)}${r.otherCores >= NOISY_CORES ? ' ⚠' : ''}`;
+}
+
+function scenarioHeader(sc: Scenario): string[] {
+  const p = sc.predictor;
+  return [
+    `Predictor: \`${relative(p.path)}\` as API \`${p.name}\` of \`${relative(join(sc.apiDir, 'cortex.yaml'))}\` (${sc.replicas}; workers_per_replica ${p.workers}, threads_per_worker ${p.threads}${sc.limitConcurrency !== undefined ? `, max_replica_concurrency ${sc.maxConcurrency}` : ''}${Object.keys(p.config).length > 0 ? `; config \`${JSON.stringify(p.config)}\`` : ''}).`,
+    `Load: wrk, ${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}, keep-alive, ${sc.warmup} s warm-up then ${sc.duration} s measured per cell, ${rounds} round${rounds === 1 ? '' : 's'} (median shown${rounds > 1 ? '; max is the max of all rounds' : ''}).`,
+    '',
+  ];
+}
+
+function matrixReport(sc: Scenario): string {
+  const lines = [`## ${sc.title}`, '', ...scenarioHeader(sc)];
+  const withCortex = sc.systems.includes('cortex-local');
+  for (const v of sc.variants) {
+    if (sc.variants.length > 1) lines.push(`### ${v.label}`, '');
+    lines.push(`Request body ${v.body.length.toLocaleString('en-US')} B: ${v.what}.${sc.bare !== undefined && sc.bare !== 'echo' ? ` Answer ${Buffer.byteLength(sc.bare)} B.` : ''}`, '');
+    const cpu = sc.name === 'cpu';
+    const limit = cpu ? (sc.predictor.workers * 1000) / Number(sc.predictor.config.cpu_ms ?? 5) : 0;
+    lines.push(`| system | conns | req/s |${cpu ? ` % of ${limit} req/s |` : ''} p50 | p99 | p99.9 | max | errors | server CPU (cores) | CPU/req | peak RSS, tree (root) | other load |`);
+    lines.push(`|---|---:|---:|${cpu ? '---:|' : ''}---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+    const summary = new Map<string, Row>();
+    for (const c of sc.connections) for (const s of sc.systems) {
+      const r = summarize(sc.name, v.label, s, c);
+      if (r === null) continue;
+      summary.set(`${s}@${c}`, r);
+      const l = r.load;
+      lines.push(`| ${s} | ${c} | ${Math.round(l.rps).toLocaleString('en-US')} |${cpu ? ` ${((100 * l.rps) / limit).toFixed(0)} % |` : ''} ${us(l.p50_us)} | ${us(l.p99_us)} | ${us(l.p999_us)} | ${us(l.max_us)} | ${l.errors} | ${r.cores.toFixed(2)} | ${us(r.cpuUsPerReq)} | ${r.peakRssMb.toFixed(0)} MB (${r.peakRootRssMb.toFixed(0)}) | ${flag(r)} |`);
     }
     lines.push('');
+    const comparisons = sc.systems.filter((s) => s !== 'cortex-local');
+    if (withCortex && comparisons.length > 0) {
+      lines.push('Ratios, cortex-local / other (throughput: higher is better for cortex-local; latency and RSS: lower is better):', '');
+      lines.push('| cortex-local / | conns | req/s | p50 | p99 | peak RSS (tree) |');
+      lines.push('|---|---:|---:|---:|---:|---:|');
+      for (const other of comparisons) for (const c of sc.connections) {
+        const a = summary.get(`cortex-local@${c}`);
+        const b = summary.get(`${other}@${c}`);
+        if (a === undefined || b === undefined) continue;
+        lines.push(`| ${other} | ${c} | ${ratio(a.load.rps, b.load.rps)} | ${ratio(a.load.p50_us, b.load.p50_us)} | ${ratio(a.load.p99_us, b.load.p99_us)} | ${ratio(a.peakRssMb, b.peakRssMb)} |`);
+      }
+      lines.push('');
+    }
+    if (cpu) {
+      lines.push(`Physical limit: ${sc.predictor.workers} workers / ${sc.predictor.config.cpu_ms ?? 5} ms of CPU = ${limit} req/s, which needs both cores for the predictor alone; the server around it and wrk share the same 2 cores, so no system can reach it here. Target (issue 7): ≥ 95 %.`, '');
+    }
   }
-  lines.push('Systems:', '');
-  for (const s of systems) lines.push(`- **${s}**: ${DESCRIPTIONS[s]}${s === 'cortex-local' ? ` (started with ${summary.get(`cortex-local@${connections[0]}`)?.how ?? '?'})` : ''}`);
+  return lines.join('\n');
+}
+
+function overloadReport(sc: Scenario): string {
+  const lines = [`## ${sc.title}`, '', ...scenarioHeader(sc)];
+  lines.push(`A ${sc.predictor.config.sleep_ms ?? 20} ms predictor admitted one request at a time: nearly every request is refused. cortex-local refuses in its front door (admission counter: 503 + JSON + retry-after); fastapi/fastapi-min refuse with uvicorn's \`limit_concurrency\` = ${sc.limitConcurrency} (Cortex 0.15 enforced max_replica_concurrency that way; uvicorn counts open connections too, hence + 1, and it runs with log level error so as not to log each refusal). wrk counts non-2xx answers; "probe" is the status one extra request got during the warm-up. Target (issue 7): ≥ 30k 503 responses/s on this 2-core machine.`, '');
+  lines.push('| system | conns | answers/s | 503 (non-2xx)/s | 200/s | p50 | p99 | max | socket errors | probe | server CPU (cores) | CPU/req | peak RSS, tree (root) | other load |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const summary = new Map<string, Row>();
+  for (const c of sc.connections) for (const s of sc.systems) {
+    const r = summarize(sc.name, sc.variants[0].label, s, c);
+    if (r === null) continue;
+    summary.set(s, r);
+    const l = r.load;
+    const refused = l.non2xx / l.seconds;
+    lines.push(`| ${s} | ${c} | ${Math.round(l.rps).toLocaleString('en-US')} | ${Math.round(refused).toLocaleString('en-US')} | ${Math.round(l.rps - refused).toLocaleString('en-US')} | ${us(l.p50_us)} | ${us(l.p99_us)} | ${us(l.max_us)} | ${l.errors - l.non2xx} | ${r.probe ?? '–'} | ${r.cores.toFixed(2)} | ${us(r.cpuUsPerReq)} | ${r.peakRssMb.toFixed(0)} MB (${r.peakRootRssMb.toFixed(0)}) | ${flag(r)} |`);
+  }
   lines.push('');
-  lines.push('Machine:', '');
-  lines.push(`- date: ${started.toISOString()}`);
+  const a = summary.get('cortex-local');
+  if (a !== undefined) {
+    const refused = a.load.non2xx / a.load.seconds;
+    lines.push(`cortex-local: ${Math.round(refused).toLocaleString('en-US')} 503/s against the 30,000/s target (${refused >= 30_000 ? 'met' : 'missed'}).${[...summary.keys()].filter((s) => s !== 'cortex-local').map((s) => ` cortex-local / ${s}: ${ratio(refused, (summary.get(s) as Row).load.non2xx / (summary.get(s) as Row).load.seconds)} the 503s/s.`).join('')}`, '');
+  }
+  return lines.join('\n');
+}
+
+function report(): string {
+  const lines: string[] = [];
+  lines.push('# cortex-local benchmark', '');
+  lines.push(`Scenarios: ${scenarios.map((s) => `\`${s}\``).join(', ')}${opt.quick ? ' (`--quick`)' : ''}. CPU pinning: wrk ${opt['wrk-cpus'] ?? 'unpinned'}, servers ${opt['server-cpus'] ?? 'unpinned'}.` +
+    (opt['cortex-node-options'] ? ` cortex-local ran with NODE_OPTIONS="${opt['cortex-node-options']}".` : '') + ' How to read the tables: `bench/README.md`.', '');
+  lines.push(...sections);
+  const used = new Set(rows.map((r) => r.system));
+  lines.push('## Systems, machine', '');
+  for (const s of ALL_SYSTEMS) if (used.has(s)) lines.push(`- **${s}**: ${DESCRIPTIONS[s]}${s === 'cortex-local' ? ` (started with ${rows.find((r) => r.system === 'cortex-local')?.how ?? '?'})` : ''}`);
+  lines.push('');
+  lines.push(`- date: ${started.toISOString()}; the whole run took ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`);
   lines.push(`- CPU: ${availableParallelism()} × ${osCpus()[0]?.model ?? '?'} (nproc ${sh('nproc', [])}); kernel ${release()}`);
   lines.push(`- node ${process.version}; python ${sh(python, ['-c', 'import sys; print(sys.version.split()[0])'])} (${relative(python)}, also the cortex-local workers' interpreter)`);
   lines.push(`- ${sh(VENV_PYTHON, ['-c', 'import importlib.metadata as m; print(", ".join(f"{p} {m.version(p)}" for p in ("fastapi", "starlette", "uvicorn", "uvloop", "httptools")))'])}`);
@@ -336,8 +702,7 @@ function report(): string {
   const dirty = sh('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no', 'src', 'python', 'bin']) === '' ? '' : ' (src/python/bin modified)';
   lines.push(`- cortex-local commit ${sh('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])}${dirty}`);
   lines.push('');
-  lines.push('Why the 64-connection p99 is what it is: `bench/results/p99-findings.md` (reproduce with `node bench/tail.ts`). How to read this table: `bench/README.md`.');
-  lines.push('');
+  if (scenarios.includes('hello')) lines.push('Why the 64-connection p99 is what it is: `bench/results/p99-findings.md` (reproduce with `node bench/tail.ts`).', '');
   return lines.join('\n');
 }
 

@@ -23,6 +23,14 @@ worker processes (workers > 1) import this module by name.
 
   python fastapi_server.py --predictor DIR/predictor.py --config '{"greeting": "Hello"}' \
       --endpoint /hello --port 8000 [--workers 1] [--threads 1] [--style cortex015|minimal]
+      [--limit-concurrency N]
+
+`--limit-concurrency N` is uvicorn's limit_concurrency, which is how Cortex
+0.15 enforced max_replica_concurrency (per worker: max_replica_concurrency /
+workers_per_replica): over it, uvicorn answers 503 itself. uvicorn counts
+open connections as well as running tasks against it, so a limit of 1 would
+refuse even a lone connection: the bench passes max_replica_concurrency + 1,
+and `--log-level error` so that uvicorn does not log a warning per refusal.
 """
 import argparse
 import importlib.util
@@ -123,6 +131,8 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--style", choices=["cortex015", "minimal"], default="cortex015")
+    parser.add_argument("--limit-concurrency", type=int, default=None)
+    parser.add_argument("--log-level", default="warning")
     args = parser.parse_args()
 
     os.environ[ENV_PREDICTOR] = os.path.abspath(args.predictor)
@@ -142,6 +152,7 @@ if __name__ == "__main__":
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        log_level="warning",
+        log_level=args.log_level,
         access_log=False,
+        limit_concurrency=args.limit_concurrency,
     )

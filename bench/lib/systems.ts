@@ -166,7 +166,7 @@ export async function startCortex(p: PredictorSpec, o: { python: string; cpus?: 
   return { url: m[1], pid: app.child.pid as number, how: 'bench/lib/cortex-app.ts (in-process App: `serve` could not start)', stop: () => stopTree(app.child) };
 }
 
-export async function startFastapi(p: PredictorSpec, o: { venvPython: string; style: 'cortex015' | 'minimal'; cpus?: string; body: Buffer }): Promise<Running> {
+export async function startFastapi(p: PredictorSpec, o: { venvPython: string; style: 'cortex015' | 'minimal'; cpus?: string; body: Buffer; limitConcurrency?: number }): Promise<Running> {
   const port = await freePort();
   const s = spawnServer(
     o.venvPython,
@@ -179,6 +179,7 @@ export async function startFastapi(p: PredictorSpec, o: { venvPython: string; st
       '--workers', String(p.workers),
       '--threads', String(p.threads),
       '--style', o.style,
+      ...(o.limitConcurrency === undefined ? [] : ['--limit-concurrency', String(o.limitConcurrency), '--log-level', 'error']),
     ],
     { cpus: o.cpus },
   );
@@ -192,8 +193,12 @@ export async function startFastapi(p: PredictorSpec, o: { venvPython: string; st
   return { url, pid: s.child.pid as number, how: `uvicorn ${o.style}`, stop: () => stopTree(s.child) };
 }
 
-export async function startBareNode(o: { cpus?: string; answer: string }): Promise<Running> {
-  const s = spawnServer(NODE, [join(REPO, 'bench', 'baselines', 'bare-node.ts'), '--port', '0', '--body', o.answer], { cpus: o.cpus });
+/** `answer`: the fixed answer; `echo`: answer with the request body instead. */
+export async function startBareNode(o: { cpus?: string; answer?: string; echo?: boolean }): Promise<Running> {
+  const args = [join(REPO, 'bench', 'baselines', 'bare-node.ts'), '--port', '0'];
+  if (o.answer !== undefined) args.push('--body', o.answer);
+  if (o.echo === true) args.push('--echo');
+  const s = spawnServer(NODE, args, { cpus: o.cpus });
   const m = await s.waitFor(/listening (\d+)/, 30_000);
   return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how: 'node:http', stop: () => stopTree(s.child) };
 }

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const SCRIPT = join(import.meta.dirname, '..', 'wrk', 'post.lua');
+const MULTI_SCRIPT = join(import.meta.dirname, '..', 'wrk', 'post-multi.lua');
 
 export interface LoadResult {
   requests: number;
@@ -26,13 +27,15 @@ export interface WrkOptions {
   threads: number;
   /** taskset CPU list for wrk itself, or undefined to leave it unpinned */
   cpus?: string;
+  /** several endpoints of the same server, requests round-robin over them (bench/wrk/post-multi.lua) */
+  paths?: string[];
 }
 
 export function runWrk(o: WrkOptions): Promise<LoadResult> {
-  const wrkArgs = ['-t', String(Math.min(o.threads, o.connections)), '-c', String(o.connections), '-d', `${o.seconds}s`, '--timeout', '10s', '-s', SCRIPT, o.url];
+  const wrkArgs = ['-t', String(Math.min(o.threads, o.connections)), '-c', String(o.connections), '-d', `${o.seconds}s`, '--timeout', '10s', '-s', o.paths === undefined ? SCRIPT : MULTI_SCRIPT, o.url];
   const [cmd, args] = o.cpus === undefined ? ['wrk', wrkArgs] : ['taskset', ['-c', o.cpus, 'wrk', ...wrkArgs]];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, WRK_BODY_FILE: o.bodyFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, WRK_BODY_FILE: o.bodyFile, WRK_PATHS: (o.paths ?? []).join(',') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
