@@ -212,7 +212,7 @@ for (const name of scenarios) {
         systems: ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node'],
         variants: [
           bodyVariant('100 B', jsonOfSize(100), 'a JSON object of 100 bytes'),
-          bodyVariant('100 kB', jsonOfSize(100_000), 'a JSON object of 100,000 bytes (1,441 records of 4 fields; Python's json.dumps spacing, so the echo answers the same bytes)'),
+          bodyVariant('100 kB', jsonOfSize(100_000), 'a JSON object of 100,000 bytes (1,441 records of 4 fields; Python\'s json.dumps spacing, so the echo answers the same bytes)'),
         ],
         connections: opt['echo-connections'].split(',').map(Number),
         bare: 'echo',
