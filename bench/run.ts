@@ -76,10 +76,10 @@ const solo = scenarios.length === 1;
 function timing(s: ScenarioName): [number, number] {
   // wrk takes whole seconds only.
   const table: Record<ScenarioName, { full: [number, number]; quick: [number, number]; alone: [number, number] }> = {
-    hello: { full: [1, 6], quick: [1, 2], alone: [2, 10] },
+    hello: { full: [1, 6], quick: [1, 1], alone: [2, 10] },
     echo: { full: [1, 3], quick: [1, 1], alone: [2, 6] },
-    cpu: { full: [2, 8], quick: [1, 2], alone: [2, 10] },
-    overload: { full: [1, 5], quick: [1, 2], alone: [2, 10] },
+    cpu: { full: [2, 8], quick: [1, 1], alone: [2, 10] },
+    overload: { full: [1, 5], quick: [1, 1], alone: [2, 10] },
     startup: { full: [0, 0], quick: [0, 0], alone: [0, 0] },
     rss: { full: [1, 5], quick: [1, 1], alone: [2, 10] },
   };
