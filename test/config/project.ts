@@ -34,3 +34,21 @@ export function savedModel(prefix: string): Record<string, string> {
 }
 
 export const PREDICTOR_PY = 'class PythonPredictor:\n    def __init__(self, config):\n        pass\n\n    def predict(self, payload):\n        return payload\n';
+
+/** The spec's resolved autoscaling defaults (spec/config.md §4), written out so tests pin them. */
+export const DEFAULT_AUTOSCALING = {
+  min_replicas: 1,
+  max_replicas: 100,
+  init_replicas: 1,
+  workers_per_replica: 1,
+  threads_per_worker: 1,
+  target_replica_concurrency: 1,
+  max_replica_concurrency: 1024,
+  window: 60,
+  downscale_stabilization_period: 300,
+  upscale_stabilization_period: 0,
+  max_downscale_factor: 0.5,
+  max_upscale_factor: 10,
+  downscale_tolerance: 0.1,
+  upscale_tolerance: 0.1,
+};

@@ -9,7 +9,7 @@ import { resolveAutoscalingBlock } from '../../src/config/autoscaling.ts';
 import { resolveConfigText } from '../../src/config/resolve.ts';
 import type { ResolvedApi } from '../../src/config/types.ts';
 import type { ConfigIssue } from '../../src/errors.ts';
-import { makeProject, PREDICTOR_PY, removeProject, savedModel } from './project.ts';
+import { DEFAULT_AUTOSCALING, makeProject, PREDICTOR_PY, removeProject, savedModel } from './project.ts';
 
 let dir = '';
 before(() => {
@@ -89,23 +89,6 @@ function find(text: string, needle: string, occurrence = 1): string {
   return `${before.length}:${before[before.length - 1].length + 1}`;
 }
 const at = (i: ConfigIssue) => `${i.line}:${i.column}`;
-
-const DEFAULT_AUTOSCALING = {
-  min_replicas: 1,
-  max_replicas: 100,
-  init_replicas: 1,
-  workers_per_replica: 1,
-  threads_per_worker: 1,
-  target_replica_concurrency: 1,
-  max_replica_concurrency: 1024,
-  window: 60,
-  downscale_stabilization_period: 300,
-  upscale_stabilization_period: 0,
-  max_downscale_factor: 0.5,
-  max_upscale_factor: 10,
-  downscale_tolerance: 0.1,
-  upscale_tolerance: 0.1,
-};
 
 describe('spec §5 worked examples', () => {
   test('1: minimal → exactly the §4 object', () => {

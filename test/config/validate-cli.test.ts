@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeProject, PREDICTOR_PY, removeProject } from './project.ts';
+import { DEFAULT_AUTOSCALING, makeProject, PREDICTOR_PY, removeProject } from './project.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'cortex-local');
@@ -69,23 +69,6 @@ function invalidJson(r: Run): JsonError[] {
   }
   return out.errors;
 }
-
-const DEFAULT_AUTOSCALING = {
-  min_replicas: 1,
-  max_replicas: 100,
-  init_replicas: 1,
-  workers_per_replica: 1,
-  threads_per_worker: 1,
-  target_replica_concurrency: 1,
-  max_replica_concurrency: 1024,
-  window: 60,
-  downscale_stabilization_period: 300,
-  upscale_stabilization_period: 0,
-  max_downscale_factor: 0.5,
-  max_upscale_factor: 10,
-  downscale_tolerance: 0.1,
-  upscale_tolerance: 0.1,
-};
 
 function expectedValidApis(dir: string) {
   return [
