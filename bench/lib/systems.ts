@@ -139,31 +139,14 @@ export interface PredictorSpec {
 
 export async function startCortex(p: PredictorSpec, o: { python: string; cpus?: string; body: Buffer; nodeOptions?: string }): Promise<Running> {
   const env = o.nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: o.nodeOptions };
-  // The real command first; the in-process launcher only while serve cannot
-  // start (the config loader not yet in the tree).
   const serve = spawnServer(join(REPO, 'bin', 'cortex-local'), ['serve', p.dir, '--port', '0', '--python', o.python], { cpus: o.cpus, env });
   try {
     const m = await serve.waitFor(/api \S+ ready at (\S+)/, 60_000);
     return { url: m[1], pid: serve.child.pid as number, how: 'bin/cortex-local serve', stop: () => stopTree(serve.child) };
   } catch (err) {
     await stopTree(serve.child);
-    if (!/ERR_MODULE_NOT_FOUND|Cannot find module/.test(serve.output())) throw err;
+    throw err;
   }
-  const app = spawnServer(
-    NODE,
-    [
-      join(REPO, 'bench', 'lib', 'cortex-app.ts'),
-      '--name', p.name,
-      '--predictor', p.path,
-      '--config', JSON.stringify(p.config),
-      '--workers', String(p.workers),
-      '--threads', String(p.threads),
-      '--python', o.python,
-    ],
-    { cpus: o.cpus, env },
-  );
-  const m = await app.waitFor(/api \S+ ready at (\S+)/, 60_000);
-  return { url: m[1], pid: app.child.pid as number, how: 'bench/lib/cortex-app.ts (in-process App: `serve` could not start)', stop: () => stopTree(app.child) };
 }
 
 export async function startFastapi(p: PredictorSpec, o: { venvPython: string; style: 'cortex015' | 'minimal'; cpus?: string; body: Buffer; limitConcurrency?: number }): Promise<Running> {
