@@ -73,6 +73,9 @@ export class PoolWorker {
     const hooks = this.replica.hooks;
     const id = proc.predict(job.body, (kind, payload) => {
       const k = this.#outstandingIds.indexOf(id);
+      // Only a job still ours is answered: once taken back after a crash it
+      // belongs to the queue, and settling it here would answer it twice.
+      if (k === -1) return;
       this.#outstandingIds.splice(k, 1);
       this.outstanding.splice(k, 1);
       hooks.completed(job, kind, payload);
