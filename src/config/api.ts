@@ -7,7 +7,7 @@ import { readAutoscaling } from './autoscaling.ts';
 import { check, describeValue, int32, int64, nonEmptyString } from './check.ts';
 import { findTensorFlowModel, holdsAFile, isDirectory, isFile } from './project-files.ts';
 import { parseQuantity, quantityAtLeast, quantityCeil, quantityToNumber, type Quantity } from './quantity.ts';
-import { INVALID, isValid, readField, readSection, toMapping, type Mapping, type Report } from './reader.ts';
+import { FREE_FORM, INVALID, isValid, readField, readSection, toMapping, type Mapping, type Report } from './reader.ts';
 import type { PredictorType, ResolvedApi } from './types.ts';
 
 const API_KEYS = ['name', 'endpoint', 'predictor', 'tracker', 'compute', 'autoscaling', 'update_strategy'];
@@ -216,13 +216,9 @@ function resolveModel(type: PredictorType, model: string, projectDir: string): s
 
 /** predictor.config: free-form, but every mapping key at every depth must be a string (Cortex StringKeysOnly). */
 function readConfigMapping(section: Mapping, report: Report): Record<string, unknown> | null {
-  if (!section.has('config')) return {};
-  const raw = section.get('config');
-  const config = toMapping(raw);
-  if (!config) {
-    report(['predictor', 'config'], raw === null ? 'cannot be null (omit the key to use the default)' : `must be a mapping (got ${describeValue(raw)})`);
-    return null;
-  }
+  const config = readSection(section.get('config'), ['predictor', 'config'], FREE_FORM, report);
+  if (config === undefined) return {};
+  if (config === INVALID) return null;
   let ok = true;
   const convert = (v: unknown, path: string[]): unknown => {
     if (Array.isArray(v)) return v.map((x, i) => convert(x, [...path, String(i)]));
@@ -246,13 +242,9 @@ function readConfigMapping(section: Mapping, report: Report): Record<string, unk
 }
 
 function readEnv(section: Mapping, report: Report): Record<string, string> | null {
-  if (!section.has('env')) return {};
-  const raw = section.get('env');
-  const env = toMapping(raw);
-  if (!env) {
-    report(['predictor', 'env'], raw === null ? 'cannot be null (omit the key to use the default)' : `must be a mapping (got ${describeValue(raw)})`);
-    return null;
-  }
+  const env = readSection(section.get('env'), ['predictor', 'env'], FREE_FORM, report);
+  if (env === undefined) return {};
+  if (env === INVALID) return null;
   const out: Record<string, string> = {};
   let ok = true;
   for (const [key, value] of env) {

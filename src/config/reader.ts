@@ -32,10 +32,13 @@ export function isValid<T>(v: Read<T>): v is T {
 
 /**
  * A section such as `autoscaling`: undefined when absent, INVALID when null or
- * not a mapping; unknown keys are reported (and never read). The mapping itself
+ * not a mapping; unknown keys are reported (and never read), unless `allowed`
+ * is FREE_FORM (`predictor.config`, `predictor.env`). The mapping itself
  * is returned, not a copy: yaml.ts knows its integral floats by identity.
  */
-export function readSection(raw: unknown, path: readonly string[], allowed: readonly string[], report: Report): Read<Mapping> {
+export const FREE_FORM = null;
+
+export function readSection(raw: unknown, path: readonly string[], allowed: readonly string[] | typeof FREE_FORM, report: Report): Read<Mapping> {
   if (raw === undefined) return undefined;
   if (raw === null) {
     report(path, 'cannot be null (omit the key to use the default)');
@@ -46,6 +49,7 @@ export function readSection(raw: unknown, path: readonly string[], allowed: read
     report(path, `must be a mapping (got ${describeValue(raw)})`);
     return INVALID;
   }
+  if (allowed === FREE_FORM) return map;
   for (const key of map.keys()) {
     if (typeof key === 'string' && allowed.includes(key)) continue;
     const name = String(key);
