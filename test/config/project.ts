@@ -52,3 +52,16 @@ export const DEFAULT_AUTOSCALING = {
   downscale_tolerance: 0.1,
   upscale_tolerance: 0.1,
 };
+
+/** Spec §4's resolved API for `- name: iris` with `predictor: {type: python, path: predictor.py}` in project `dir`. */
+export function minimalIrisApi(dir: string) {
+  return {
+    name: 'iris',
+    endpoint: '/iris',
+    predictor: { type: 'python', path: 'predictor.py', model: null, signature_key: null, config: {}, python_path: dir, env: {} },
+    tracker: null,
+    compute: { cpu: 0.2, gpu: 0, mem: null },
+    autoscaling: DEFAULT_AUTOSCALING,
+    update_strategy: { max_surge: '25%', max_unavailable: '25%' },
+  };
+}

@@ -9,7 +9,7 @@ import { resolveAutoscalingBlock } from '../../src/config/autoscaling.ts';
 import { resolveConfigText } from '../../src/config/resolve.ts';
 import type { ResolvedApi } from '../../src/config/types.ts';
 import type { ConfigIssue } from '../../src/errors.ts';
-import { DEFAULT_AUTOSCALING, makeProject, PREDICTOR_PY, removeProject, savedModel } from './project.ts';
+import { DEFAULT_AUTOSCALING, makeProject, minimalIrisApi, PREDICTOR_PY, removeProject, savedModel } from './project.ts';
 
 let dir = '';
 before(() => {
@@ -94,15 +94,7 @@ describe('spec §5 worked examples', () => {
   test('1: minimal → exactly the §4 object', () => {
     const apis = apisOf('- name: iris\n  predictor: {type: python, path: predictor.py}\n');
     assert.deepEqual(apis, [
-      {
-        name: 'iris',
-        endpoint: '/iris',
-        predictor: { type: 'python', path: 'predictor.py', model: null, signature_key: null, config: {}, python_path: dir, env: {} },
-        tracker: null,
-        compute: { cpu: 0.2, gpu: 0, mem: null },
-        autoscaling: DEFAULT_AUTOSCALING,
-        update_strategy: { max_surge: '25%', max_unavailable: '25%' },
-      },
+      minimalIrisApi(dir),
     ]);
     // the resolved value is plain JSON data: it survives a round trip unchanged
     assert.deepEqual(JSON.parse(JSON.stringify(apis)), apis);

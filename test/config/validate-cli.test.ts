@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_AUTOSCALING, makeProject, PREDICTOR_PY, removeProject } from './project.ts';
+import { DEFAULT_AUTOSCALING, makeProject, minimalIrisApi, PREDICTOR_PY, removeProject } from './project.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'cortex-local');
@@ -72,15 +72,7 @@ function invalidJson(r: Run): JsonError[] {
 
 function expectedValidApis(dir: string) {
   return [
-    {
-      name: 'iris',
-      endpoint: '/iris',
-      predictor: { type: 'python', path: 'predictor.py', model: null, signature_key: null, config: {}, python_path: dir, env: {} },
-      tracker: null,
-      compute: { cpu: 0.2, gpu: 0, mem: null },
-      autoscaling: DEFAULT_AUTOSCALING,
-      update_strategy: { max_surge: '25%', max_unavailable: '25%' },
-    },
+    minimalIrisApi(dir),
     {
       name: 'text-gen',
       endpoint: '/generate',
