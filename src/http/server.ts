@@ -202,7 +202,7 @@ export class FrontDoor {
     return {
       api: s.name,
       endpoint: s.endpoint,
-      status: s.replicas.ready > 0 ? 'live' : s.replicas.failed > 0 || s.last_error !== null ? 'error' : 'updating',
+      status: s.replicas.ready > 0 ? 'live' : s.replicas.failed > 0 || pool.initError !== null ? 'error' : 'updating',
       desired_replicas: s.desired_replicas,
       replicas: s.replicas,
       in_flight: s.in_flight,
