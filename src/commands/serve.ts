@@ -6,10 +6,10 @@ import { parseArgs } from 'node:util';
 import { App } from '../app.ts';
 import { autoscalerTimeScale } from '../autoscale/autoscaler.ts';
 import { parseDuration } from '../config/duration.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfigIsolated } from '../config/load-isolated.ts';
+import { formatConfigIssues } from '../config/report.ts';
 import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
 import { discoverGpus } from '../pool/gpus.ts';
-import { formatConfigIssues } from './validate.ts';
 import { DEFAULT_MAX_BODY } from '../http/server.ts';
 
 const help = `usage: cortex-local serve [PATH] [options]
@@ -64,9 +64,17 @@ export async function serve(argv: string[]): Promise<number> {
   const python = chosen.includes('/') ? resolve(chosen) : chosen;
 
   const pathArg = positionals[0] ?? '.';
+  const reading = loadConfigIsolated(pathArg);
+  // Checked while the config is read; a config error is still the one reported first.
+  let pythonError: unknown;
+  try {
+    checkPython(python);
+  } catch (err) {
+    pythonError = err;
+  }
   let config;
   try {
-    config = await loadConfig(pathArg);
+    config = await reading;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(formatConfigIssues(err) + '\n');
@@ -74,7 +82,7 @@ export async function serve(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  checkPython(python);
+  if (pythonError !== undefined) throw pythonError;
 
   let gpuDiscovery;
   try {

@@ -1,7 +1,8 @@
 // `cortex-local validate [PATH] [--json]` (spec/config.md §1): exit 0 valid,
 // 1 invalid, 2 usage or unreadable file.
 import { parseArgs } from 'node:util';
-import { displayPath, loadConfig } from '../config/load.ts';
+import { loadConfig } from '../config/load.ts';
+import { displayPath, formatConfigIssues } from '../config/report.ts';
 import { ConfigError, ConfigFileError, UsageError } from '../errors.ts';
 
 const help = `usage: cortex-local validate [PATH] [--json]
@@ -43,16 +44,4 @@ export async function validate(argv: string[]): Promise<number> {
     }
     throw err;
   }
-}
-
-/** One line per issue, like a compiler: `cortex.yaml:4:19  api "a": autoscaling.min_replicas: must be ≤ max_replicas (got 4 > 2)`. */
-export function formatConfigIssues(err: ConfigError): string {
-  const file = displayPath(err.file);
-  const lines = err.issues.map((i) => {
-    const where = `${file}:${i.line ?? 1}:${i.column ?? 1}`;
-    const who = i.api !== null ? `api ${JSON.stringify(i.api)}: ` : i.index !== undefined && i.path !== '' ? `API #${i.index + 1}: ` : '';
-    return `${where}  ${who}${i.path ? `${i.path}: ` : ''}${i.message}`;
-  });
-  lines.push(`${err.issues.length} error${err.issues.length === 1 ? '' : 's'} in ${file}`);
-  return lines.join('\n');
 }

@@ -2,19 +2,14 @@
 // without one, too large, not UTF-8) are ConfigFileError (exit 2); a file that
 // reads but is invalid is ConfigError with every issue (exit 1).
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError, ConfigFileError } from '../errors.ts';
+import { displayPath } from './report.ts';
 import { resolveConfigText } from './resolve.ts';
 import type { ResolvedConfig } from './types.ts';
 
 /** A cortex.yaml is a few kB; beyond this it is a mistake (a model file passed by accident), not a config. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
-
-/** How a path reads in a message: relative to cwd when inside it, else absolute. */
-export function displayPath(file: string, cwd = process.cwd()): string {
-  const rel = relative(cwd, file);
-  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
-}
 
 /** PATH is a cortex.yaml or a folder holding one; default ./cortex.yaml. */
 export function locateConfig(pathArg: string | undefined, cwd = process.cwd()): string {

@@ -18,8 +18,8 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-export async function startServer(dir: string, args: string[] = [], opts: { waitForApis?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServerProcess> {
-  const proc = spawn(BIN, ['serve', dir, '--port', '0', '--python', testPython, ...args], {
+export async function startServer(dir: string, args: string[] = [], opts: { waitForApis?: string[]; env?: NodeJS.ProcessEnv; bin?: string } = {}): Promise<ServerProcess> {
+  const proc = spawn(opts.bin ?? BIN, ['serve', dir, '--port', '0', '--python', testPython, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
