@@ -8,7 +8,7 @@
 //
 //   npm run bench [-- --quick] [-- --scenarios hello,echo] [-- --connections 1,16,64]
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus as osCpus, availableParallelism, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { busyCores, MachineWatcher, TreeWatcher, sampleTree } from './lib/proctree.ts';
 import { REPO, spawnServer, startBareNode, startCortex, startFastapi, stopTree, type PredictorSpec, type Running } from './lib/systems.ts';
 import { runWrk, type LoadResult } from './lib/wrk.ts';
-import { setup, VENV_PYTHON } from './setup.ts';
+import { distIsFresh, setup, VENV_PYTHON } from './setup.ts';
 
 /** Above this many cores used by other processes, a cell's figures are flagged. */
 const NOISY_CORES = 0.15;
@@ -28,7 +28,7 @@ const ALL_SCENARIOS = ['hello', 'echo', 'cpu', 'overload', 'startup', 'rss'] as 
 type ScenarioName = (typeof ALL_SCENARIOS)[number];
 
 const DESCRIPTIONS: Record<SystemName, string> = {
-  'cortex-local': '`bin/cortex-local serve`: node:http front door → pool → framed pipe → Python worker',
+  'cortex-local': '`bin/cortex-local serve` (the compiled dist/ when fresh, which setup makes it): node:http front door → pool → framed pipe → Python worker',
   fastapi: 'FastAPI + uvicorn (uvloop, httptools) shaped like Cortex 0.15 serve.py: CORS + one http middleware, sync route on a threads_per_worker pool',
   'fastapi-min': 'FastAPI + uvicorn, no middleware, async route calling predict inline: the fastest this stack serves the same predictor',
   'bare-node': 'node:http answering a fixed JSON of the same size (echo: the request body itself): the front door ceiling',
@@ -439,7 +439,7 @@ interface Served {
   stop(): Promise<void>;
 }
 
-/** `entry`: a compiled cli.js to run with this Node instead of bin/cortex-local (which runs src/ with type stripping). */
+/** `entry`: a cli.js or cli.ts to run with this Node instead of bin/cortex-local (which runs dist/ when fresh: setup compiles it). */
 async function serveMany(dir: string, names: string[], o: { entry?: string; nodeOptions?: string } = {}): Promise<Served> {
   const nodeOptions = o.nodeOptions ?? opt['cortex-node-options'];
   const env = nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: nodeOptions };
@@ -546,34 +546,18 @@ async function rssScenario(): Promise<string> {
   } finally {
     await served.stop();
   }
-  // What the npm package runs: dist/ compiled by tsc, no type stripping in
-  // the process. Built into the temp folder (src/ untouched), with python/
-  // and node_modules/ linked beside it as in an installed package.
+  // A checkout without `npm run build`: bin/cortex-local then runs src/*.ts
+  // through Node's type stripping, which stays loaded in the process.
   if (!opt.quick) {
-    const pkg = join(tmp, 'pkg');
-    let built = true;
+    const phase = 'idle, src/*.ts through type stripping (a checkout without npm run build)';
+    await waitQuiet();
+    log(`rss: ${phase}`);
+    const d = await serveMany(dir, names, { entry: join(REPO, 'src', 'cli.ts') });
     try {
-      execFileSync(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist'), '--sourceMap', 'false'], { stdio: 'ignore' });
-    } catch {
-      built = existsSync(join(pkg, 'dist', 'cli.js')); // tsc exits non-zero on type errors but still emits
-    }
-    if (built) {
-      symlinkSync(join(REPO, 'python'), join(pkg, 'python'));
-      symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'));
-      copyFileSync(join(REPO, 'package.json'), join(pkg, 'package.json'));
-      for (const [phase, nodeOptions] of [['idle, compiled dist/ (what the npm package runs)', undefined], ['idle, compiled dist/, NODE_OPTIONS=--max-semi-space-size=2', '--max-semi-space-size=2']] as const) {
-        await waitQuiet();
-        log(`rss: ${phase}`);
-        const d = await serveMany(dir, names, { entry: join(pkg, 'dist', 'cli.js'), nodeOptions });
-        try {
-          await sleep(settle * 1000);
-          phases.push({ phase, rps: NaN, errors: 0, nodeMb: vmRssMb(d.pid), nodePeakMb: NaN, treeMb: sampleTree(d.pid).rssBytes / 2 ** 20 });
-        } finally {
-          await d.stop();
-        }
-      }
-    } else {
-      log('rss: could not compile dist/: the compiled rows are left out');
+      await sleep(settle * 1000);
+      phases.push({ phase, rps: NaN, errors: 0, nodeMb: vmRssMb(d.pid), nodePeakMb: NaN, treeMb: sampleTree(d.pid).rssBytes / 2 ** 20 });
+    } finally {
+      await d.stop();
     }
   }
   raw.rss = phases;
@@ -585,10 +569,10 @@ async function rssScenario(): Promise<string> {
     lines.push(`| ${p.phase} | ${Number.isNaN(p.rps) ? '–' : Math.round(p.rps).toLocaleString('en-US')} | ${Number.isNaN(p.rps) ? '–' : p.errors} | ${p.nodeMb.toFixed(1)} MB | ${Number.isNaN(p.nodePeakMb) ? '–' : `${p.nodePeakMb.toFixed(1)} MB`} | ${p.treeMb.toFixed(0)} MB |`);
   }
   const idleMb = phases[0]?.nodeMb;
-  lines.push('', `Idle with 10 APIs (\`bin/cortex-local\` from a checkout, which runs src/*.ts with Node's type stripping): ${idleMb?.toFixed(1)} MB against the 80 MB target (${idleMb !== undefined && idleMb <= 80 ? 'met' : 'missed'}).`);
-  const dist = phases.find((p) => p.phase.startsWith('idle, compiled dist/ ('));
-  if (dist !== undefined) lines.push(`Compiled dist/, as installed from npm: ${dist.nodeMb.toFixed(1)} MB (${dist.nodeMb <= 80 ? 'met' : 'missed'}); the difference is what type stripping keeps loaded in the process.${opt.quick ? '' : ''}`);
-  else if (opt.quick) lines.push('The compiled dist/ rows are left out of `--quick`.');
+  lines.push('', `Idle with 10 APIs (\`bin/cortex-local\` running ${distIsFresh() ? 'the compiled dist/, as the package and the README\'s command do' : 'src/*.ts through type stripping: dist/ was not fresh'}): ${idleMb?.toFixed(1)} MB against the 80 MB target (${idleMb !== undefined && idleMb <= 80 ? 'met' : 'missed'}).`);
+  const src = phases.find((p) => p.phase.startsWith('idle, src/'));
+  if (src !== undefined) lines.push(`From src/*.ts through type stripping: ${src.nodeMb.toFixed(1)} MB, what Node's TypeScript support keeps loaded.`);
+  else lines.push('The src/*.ts row is left out of `--quick`.');
   lines.push('');
   return lines.join('\n');
 }

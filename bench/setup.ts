@@ -1,7 +1,9 @@
 // Prepares what `npm run bench` needs and the project itself does not:
 // bench/.venv (FastAPI + uvicorn + uvloop + httptools, pinned in
-// requirements.txt) and the `wrk` load generator. Idempotent: a stamp holding
-// the requirements' hash skips pip when nothing changed.
+// requirements.txt) and the `wrk` load generator; and it compiles dist/ (npm
+// run build), so that bin/cortex-local runs what the package ships rather than
+// src/ through type stripping. Idempotent: a stamp holding the requirements'
+// hash skips pip when nothing changed.
 //
 //   node bench/setup.ts [--python python3]
 import { spawnSync } from 'node:child_process';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const BENCH_DIR = import.meta.dirname;
+const REPO = join(BENCH_DIR, '..');
 export const VENV_DIR = join(BENCH_DIR, '.venv');
 export const VENV_PYTHON = join(VENV_DIR, 'bin', 'python');
 const REQUIREMENTS = join(BENCH_DIR, 'requirements.txt');
@@ -70,9 +73,23 @@ function ensureWrk(): void {
   );
 }
 
+/** Whether bin/cortex-local in this checkout runs dist/: the same test as the script's. */
+export function distIsFresh(): boolean {
+  if (!existsSync(join(REPO, 'dist', 'cli.js'))) return false;
+  return spawnSync('find', [join(REPO, 'src'), '-newer', join(REPO, 'dist', 'cli.js'), '-print', '-quit'], { encoding: 'utf8' }).stdout === '';
+}
+
+function ensureBuild(): void {
+  // tsc exits non-zero on a type error but still emits: what counts is a fresh dist/.
+  run(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', join(REPO, 'tsconfig.build.json')]);
+  if (!distIsFresh()) throw new Error('npm run build did not produce a dist/ newer than src/ (see above)');
+  console.log('dist/: compiled (bin/cortex-local runs it)');
+}
+
 export function setup(python = 'python3'): void {
   ensureWrk();
   ensureVenv(python);
+  ensureBuild();
 }
 
 if (import.meta.main) {
