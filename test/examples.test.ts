@@ -13,8 +13,9 @@ import { startServer } from './helpers/server.ts';
 const repo = join(import.meta.dirname, '..');
 const examples = join(repo, 'examples');
 
-test('examples/hello answers the README curl line', async () => {
-  const server = await startServer(join(examples, 'hello'), [], { waitForApis: ['hello'] });
+/** Serves examples/hello with `bin`, sends the README's curl request, checks the answer and a clean exit. */
+async function serveHello(bin?: string): Promise<void> {
+  const server = await startServer(join(examples, 'hello'), [], { waitForApis: ['hello'], bin });
   try {
     const r = await request(server.url + '/hello', { method: 'POST', body: '{"name": "cortex"}' });
     assert.equal(r.statusCode, 200);
@@ -22,7 +23,9 @@ test('examples/hello answers the README curl line', async () => {
   } finally {
     assert.equal(await server.stop(), 0);
   }
-});
+}
+
+test('examples/hello answers the README curl line', () => serveHello());
 
 test('examples/iris classifies its sample as setosa, with and without numpy', async () => {
   const sample = await readFile(join(examples, 'iris', 'sample.json'));
@@ -49,14 +52,7 @@ test('the compiled package (npm run build: dist/, no TypeScript sources) serves 
     await copyFile(join(repo, 'package.json'), join(pkg, 'package.json'));
     await symlink(join(repo, 'python'), join(pkg, 'python'));
     await symlink(join(repo, 'node_modules'), join(pkg, 'node_modules'));
-    const server = await startServer(join(examples, 'hello'), [], { waitForApis: ['hello'], bin: join(pkg, 'bin', 'cortex-local') });
-    try {
-      const r = await request(server.url + '/hello', { method: 'POST', body: '{"name": "cortex"}' });
-      assert.equal(r.statusCode, 200);
-      assert.deepEqual(await r.body.json(), { message: 'Hello, cortex!' });
-    } finally {
-      assert.equal(await server.stop(), 0);
-    }
+    await serveHello(join(pkg, 'bin', 'cortex-local'));
     // serve reads cortex.yaml in a child process: from dist/ too, an invalid file is reported with its positions, exit 1.
     await mkdir(join(pkg, 'bad'));
     await writeFile(join(pkg, 'bad', 'cortex.yaml'), '- name: x\n  predictor:\n    type: python\n    path: predictor.py\n  autoscaling:\n    min_replicas: 3\n    max_replicas: 1\n');
