@@ -19,6 +19,35 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, ext
   res.end(data);
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * The 503 of an API that admits no more requests, made for the overload path:
+ * `prefix` is the cached answer up to its request id (`{"error":…,"api":…,"request_id":`,
+ * see Refusal in server.ts) and the id is spliced in, so the only per-request
+ * work is one concatenation. The body goes to node:http as a string, which it
+ * joins to the head and writes in one `write` (a Buffer takes a writev of two).
+ * `callerId`: the client's own x-request-id, escaped with JSON.stringify; an
+ * id of ours (a UUID) needs no escaping.
+ */
+export function sendRefusal(res: ServerResponse, prefix: string, requestId: string, callerId: string | undefined): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = callerId === undefined ? `${prefix}"${requestId}"}` : `${prefix}${JSON.stringify(callerId)}}`;
+  res.writeHead(503, {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'GET, POST, OPTIONS',
+    'access-control-allow-headers': '*',
+    'retry-after': '1',
+    'x-request-id': requestId,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  // node:http writes a string body together with the head in UTF-8, which
+  // would re-encode a header byte ≥ 0x80 that a client sent (node:http reads
+  // header values as latin1); such an id goes out as it came, head apart.
+  res.end(callerId !== undefined && NON_ASCII.test(callerId) ? Buffer.from(body) : body);
+}
+
 export function sendRaw(res: ServerResponse, status: number, contentType: string, data: Buffer, requestId: string): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {

@@ -3,11 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WorkerInitError, type WorkerCrashedError } from '../errors.ts';
-import type { Metrics } from '../metrics/registry.ts';
+import type { WorkerCrashedError } from '../errors.ts';
+import type { Metrics, Tally } from '../metrics/registry.ts';
 import type { ApiPool } from '../pool/api-pool.ts';
 import { Kind } from '../python-bridge/frames.ts';
-import { CORS_HEADERS, sendJson, sendRaw, truncate } from './responses.ts';
+import { Refusal } from './refusal.ts';
+import { CORS_HEADERS, sendJson, sendRaw, sendRefusal, truncate } from './responses.ts';
 import { splitUrl, wantsDebug } from './routes.ts';
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
@@ -23,9 +24,17 @@ export interface FrontDoorOptions {
   log: (line: string) => void;
 }
 
+/** An API as the front door sees it: its pool and what its refusals need at hand. */
+interface Route {
+  pool: ApiPool;
+  refusal: Refusal;
+  /** cortex_local_requests_total{code="503"} of the API */
+  refused: Tally;
+}
+
 export class FrontDoor {
   readonly server: Server;
-  readonly #byEndpoint = new Map<string, ApiPool>();
+  readonly #byEndpoint = new Map<string, Route>();
   readonly #pools: ApiPool[];
   readonly #metrics: Metrics;
   readonly #maxBody: number;
@@ -35,8 +44,8 @@ export class FrontDoor {
 
   constructor(opts: FrontDoorOptions) {
     this.#pools = opts.pools;
-    for (const p of opts.pools) this.#byEndpoint.set(p.api.endpoint, p);
     this.#metrics = opts.metrics;
+    for (const p of opts.pools) this.#byEndpoint.set(p.api.endpoint, { pool: p, refusal: new Refusal(p), refused: opts.metrics.tally(p.api.name, 503) });
     this.#maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
     this.#apiKey = opts.apiKey;
     this.#log = opts.log;
@@ -72,9 +81,10 @@ export class FrontDoor {
       sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' });
       return;
     }
-    const pool = this.#byEndpoint.get(path);
-    if (pool !== undefined) {
-      if (req.method === 'POST') return this.#predict(pool, req, res, query);
+    const route = this.#byEndpoint.get(path);
+    if (route !== undefined) {
+      const pool = route.pool;
+      if (req.method === 'POST') return this.#predict(route, req, res, query);
       if (req.method === 'GET') return sendJson(res, 200, { message: GET_MESSAGE, ...this.#summary(pool) });
       if (req.method === 'OPTIONS') return this.#preflight(res);
       return sendJson(res, 405, { error: `method ${req.method} is not allowed on ${path}: use POST`, api: pool.api.name }, { allow: 'GET, POST, OPTIONS' });
@@ -95,25 +105,19 @@ export class FrontDoor {
     });
   }
 
-  #predict(pool: ApiPool, req: IncomingMessage, res: ServerResponse, query: string): void {
-    const api = pool.api.name;
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+  #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string): void {
+    const pool = route.pool;
+    const callerId = req.headers['x-request-id'] as string | undefined;
     if (this.#closing || !pool.tryAdmit()) {
-      this.#metrics.request(api, 503, null);
-      const initError = this.#closing ? null : pool.initError;
-      if (initError !== null) {
-        const err = new WorkerInitError(api, initError);
-        sendJson(res, 503, { error: err.message, code: err.code, api, request_id: requestId }, { 'retry-after': '1', 'x-request-id': requestId });
-        return;
-      }
-      const why = this.#closing
-        ? 'the server is shutting down'
-        : pool.readyReplicas === 0
-          ? `api "${api}" has no ready replica yet`
-          : `api "${api}" is at capacity: ${pool.inFlight} requests in flight (max_replica_concurrency ${pool.api.autoscaling.max_replica_concurrency} × ${pool.readyReplicas} ready replica${pool.readyReplicas === 1 ? '' : 's'})`;
-      sendJson(res, 503, { error: why, api, request_id: requestId }, { 'retry-after': '1', 'x-request-id': requestId });
+      // The overload path: as little work as the answer allows (refusal.ts,
+      // sendRefusal). The body is not read; node:http discards it after the
+      // answer (req._dump), so the connection stays usable for the next request.
+      route.refused.n++;
+      sendRefusal(res, route.refusal.prefix(this.#closing), callerId ?? randomUUID(), callerId);
       return;
     }
+    const api = pool.api.name;
+    const requestId = callerId ?? randomUUID();
     const started = performance.now();
     const declared = Number(req.headers['content-length']);
     if (declared > this.#maxBody) {

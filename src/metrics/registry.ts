@@ -1,23 +1,35 @@
-// Prometheus metrics served at GET /metrics. Per-request updates go through
-// pre-bound label children so the hot path does no label hashing.
+// Prometheus metrics served at GET /metrics. Request counts are plain
+// numbers bumped on the hot path (a Tally per API and status code) and handed
+// to prom-client when /metrics is scraped: prom-client's inc() hashes and
+// validates its labels on every call, even through labels().
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApiPool } from '../pool/api-pool.ts';
 
+/** One (api, code) series of cortex_local_requests_total: `n++` counts a request. */
+export interface Tally {
+  readonly labels: { api: string; code: string };
+  n: number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
-  readonly #requests: Counter<'api' | 'code'>;
+  readonly #tallies = new Map<string, Tally>();
   readonly #latency: Histogram<'api'>;
-  readonly #requestChildren = new Map<string, Counter.Internal>();
   readonly #latencyChildren = new Map<string, Histogram.Internal<'api'>>();
   readonly #decisions: Counter<'api' | 'direction'>;
 
   constructor(pools: () => Iterable<ApiPool>) {
     const registers = [this.registry];
-    this.#requests = new Counter({
+    const tallies = this.#tallies;
+    new Counter({
       name: 'cortex_local_requests_total',
       help: 'Prediction requests answered, by API and HTTP status code',
       labelNames: ['api', 'code'],
       registers,
+      collect() {
+        this.reset();
+        for (const t of tallies.values()) if (t.n > 0) this.inc(t.labels, t.n);
+      },
     });
     this.#latency = new Histogram({
       name: 'cortex_local_request_duration_seconds',
@@ -57,14 +69,19 @@ export class Metrics {
     });
   }
 
-  request(api: string, code: number, seconds: number | null): void {
+  /** The counter of one API and status code, to keep and bump with `n++` (the refusal path does). */
+  tally(api: string, code: number): Tally {
     const key = `${api}\0${code}`;
-    let child = this.#requestChildren.get(key);
-    if (child === undefined) {
-      child = this.#requests.labels(api, String(code));
-      this.#requestChildren.set(key, child);
+    let t = this.#tallies.get(key);
+    if (t === undefined) {
+      t = { labels: { api, code: String(code) }, n: 0 };
+      this.#tallies.set(key, t);
     }
-    child.inc();
+    return t;
+  }
+
+  request(api: string, code: number, seconds: number | null): void {
+    this.tally(api, code).n++;
     if (seconds === null) return;
     let hist = this.#latencyChildren.get(api);
     if (hist === undefined) {

@@ -1,6 +1,7 @@
 // max_replica_concurrency: exactly that many admitted per ready replica, then 503 at once.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -45,6 +46,66 @@ test('the request after max_replica_concurrency is refused with 503 at once; the
   const again = await request(server.url + '/capped/v1', { method: 'POST', body: '{"ok": 1}' });
   assert.equal(again.statusCode, 200);
   await again.body.dump();
+});
+
+/** Reads one HTTP/1.1 answer with a content-length from a raw socket. */
+function readAnswer(socket: Socket): Promise<{ head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const head = buf.subarray(0, end).toString('latin1');
+      const length = Number(/^content-length: (\d+)$/im.exec(head)?.[1]);
+      if (buf.length < end + 4 + length) return;
+      socket.off('data', onData);
+      socket.off('error', reject);
+      resolve({ head, body: buf.subarray(end + 4, end + 4 + length).toString('utf8') });
+    };
+    socket.on('data', onData);
+    socket.on('error', reject);
+  });
+}
+
+test('a refusal answers before the body arrives; the unread body does not reach the next request on the connection', async () => {
+  const gate = join(mkdtempSync(join(tmpdir(), 'cl-gate-')), 'open');
+  const held = [1, 2].map(() => request(server.url + '/capped/v1', { method: 'POST', body: JSON.stringify({ wait_file: gate }) }));
+  await eventually(async () => ((await inFlight('/capped/v1')) === 2 ? true : undefined), 'two requests in flight');
+
+  const { port } = new URL(server.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  try {
+    // 100 kB announced, 10 bytes sent: the answer must not wait for the rest.
+    const body = Buffer.from(JSON.stringify({ pad: 'x'.repeat(100_000 - 10) }));
+    assert.equal(body.length, 100_000);
+    socket.write(`POST /capped/v1 HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-request-id: ka-1\r\n\r\n`);
+    socket.write(body.subarray(0, 10));
+    const refused = await readAnswer(socket);
+    assert.match(refused.head, /^HTTP\/1\.1 503 /);
+    assert.match(refused.head, /^connection: keep-alive$/im);
+    assert.match(refused.head, /^retry-after: 1$/im);
+    assert.match(refused.head, /^x-request-id: ka-1$/im);
+    assert.match(refused.head, /^access-control-allow-origin: \*$/im);
+    assert.match(refused.head, /^content-type: application\/json$/im);
+    const err = JSON.parse(refused.body) as { error: string; api: string; request_id: string };
+    assert.deepEqual(Object.keys(err), ['error', 'api', 'request_id']);
+    assert.equal(err.api, 'capped');
+    assert.equal(err.request_id, 'ka-1');
+    assert.match(err.error, /at capacity: 2 requests in flight/);
+
+    // The rest of that body, then the next request on the same connection: a
+    // payload that would be the unread body's bytes if they were taken for it.
+    socket.write(body.subarray(10));
+    socket.write('POST /echo HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n{"next":1}');
+    const next = await readAnswer(socket);
+    assert.match(next.head, /^HTTP\/1\.1 200 /);
+    assert.deepEqual(JSON.parse(next.body), { next: 1 });
+  } finally {
+    socket.destroy();
+    writeFileSync(gate, '');
+    for (const r of await Promise.all(held)) await r.body.dump();
+  }
 });
 
 test('requests beyond the worker threads wait in FIFO order and are all answered', async () => {

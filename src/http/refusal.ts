@@ -1,0 +1,49 @@
+// Why an API refuses a request (503), serialized once per reason. Under
+// overload nearly every request is refused for the same reason with the same
+// figures, so the JSON up to the request id is cached and rebuilt only when
+// the reason or its figures change.
+import { WorkerInitError } from '../errors.ts';
+import type { ApiPool } from '../pool/api-pool.ts';
+
+export class Refusal {
+  readonly #pool: ApiPool;
+  #prefix = '';
+  #closing = false;
+  #initError: string | null = null;
+  #ready = -1;
+  #inFlight = -1;
+
+  constructor(pool: ApiPool) {
+    this.#pool = pool;
+  }
+
+  /** `{"error":…,["code":…,]"api":…,"request_id":` for the pool's state now; the caller appends the id and `}`. */
+  prefix(closing: boolean): string {
+    const pool = this.#pool;
+    const ready = pool.readyReplicas;
+    const inFlight = pool.inFlight;
+    const initError = closing ? null : pool.initError;
+    if (ready !== this.#ready || inFlight !== this.#inFlight || closing !== this.#closing || initError !== this.#initError) {
+      this.#ready = ready;
+      this.#inFlight = inFlight;
+      this.#closing = closing;
+      this.#initError = initError;
+      this.#prefix = `${JSON.stringify(this.#body(closing, initError, ready, inFlight)).slice(0, -1)},"request_id":`;
+    }
+    return this.#prefix;
+  }
+
+  #body(closing: boolean, initError: string | null, ready: number, inFlight: number): Record<string, string> {
+    const api = this.#pool.api.name;
+    if (initError !== null) {
+      const err = new WorkerInitError(api, initError);
+      return { error: err.message, code: err.code, api };
+    }
+    const why = closing
+      ? 'the server is shutting down'
+      : ready === 0
+        ? `api "${api}" has no ready replica yet`
+        : `api "${api}" is at capacity: ${inFlight} requests in flight (max_replica_concurrency ${this.#pool.api.autoscaling.max_replica_concurrency} × ${ready} ready replica${ready === 1 ? '' : 's'})`;
+    return { error: why, api };
+  }
+}
