@@ -21,7 +21,7 @@ import { distIsFresh, setup, VENV_PYTHON } from './setup.ts';
 /** Above this many cores used by other processes, a cell's figures are flagged. */
 const NOISY_CORES = 0.15;
 
-const ALL_SYSTEMS = ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'direct-pipe'] as const;
+const ALL_SYSTEMS = ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'direct-pipe'] as const;
 type SystemName = (typeof ALL_SYSTEMS)[number];
 
 const ALL_SCENARIOS = ['hello', 'echo', 'cpu', 'overload', 'startup', 'rss'] as const;
@@ -32,6 +32,8 @@ const DESCRIPTIONS: Record<SystemName, string> = {
   fastapi: 'FastAPI + uvicorn (uvloop, httptools) shaped like Cortex 0.15 serve.py: CORS + one http middleware, sync route on a threads_per_worker pool',
   'fastapi-min': 'FastAPI + uvicorn, no middleware, async route calling predict inline: the fastest this stack serves the same predictor',
   'bare-node': 'node:http answering a fixed JSON of the same size (echo: the request body itself): the front door ceiling',
+  'bare-node-2t': 'bare-node on 2 threads (node:worker_threads), each with its own server on the same port (listen reusePort): the ceiling of a front door on 2 threads (overload only)',
+  'bare-node-hop': 'bare-node with its server on a worker thread that sends each request body to the main thread (postMessage) and writes the answer sent back: the hop every admitted request would pay in a front door on its own thread (hello only)',
   'direct-pipe': 'one PythonWorker driven over the framed pipe with N requests outstanding, no HTTP: the bridge ceiling',
 };
 
@@ -198,7 +200,7 @@ for (const name of scenarios) {
   switch (name) {
     case 'hello': {
       const sc = await loadScenario('hello', 'hello: the smallest request', resolve(opt.api), {
-        systems: [...ALL_SYSTEMS],
+        systems: ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-hop', 'direct-pipe'],
         variants: [bodyVariant('hello', Buffer.from(opt.body), `\`${opt.body}\``)],
         connections: opt.connections.split(',').map(Number),
       });
@@ -235,8 +237,8 @@ for (const name of scenarios) {
     }
     case 'overload': {
       const sc = await loadScenario('overload', 'overload: the 503 path, max_replica_concurrency 1 under 256 connections', join(REPO, 'bench', 'apis', 'slow'), {
-        systems: ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node'],
-        // bare-node: a 200 with a JSON the size of cortex-local's 503 answer: node:http's ceiling for this exchange.
+        systems: ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t'],
+        // bare-node: a 200 with a JSON the size of cortex-local's 503 answer: node:http's ceiling for this exchange; bare-node-2t: the same on 2 threads.
         bare: JSON.stringify({ error: 'api "slow" is at capacity: 1 requests in flight (max_replica_concurrency 1 × 1 ready replica)', api: 'slow', request_id: '00000000-0000-4000-8000-000000000000' }),
         variants: [bodyVariant('overload', Buffer.from('{"n": 1}'), '`{"n": 1}`')],
         connections: [256],
@@ -282,6 +284,10 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
       return startFastapi(sc.predictor, { venvPython: VENV_PYTHON, style: 'minimal', cpus, body, limitConcurrency: sc.limitConcurrency });
     case 'bare-node':
       return sc.bare === 'echo' ? startBareNode({ cpus, echo: true }) : startBareNode({ cpus, answer: sc.bare });
+    case 'bare-node-2t':
+      return startBareNode({ cpus, answer: sc.bare, threads: 2 });
+    case 'bare-node-hop':
+      return startBareNode({ cpus, answer: sc.bare, hop: true });
     default:
       throw new Error(`not an HTTP system: ${system}`);
   }
@@ -688,6 +694,14 @@ function matrixReport(sc: Scenario): string {
       }
       lines.push('');
     }
+    const hopRows = sc.connections.map((c) => [c, summary.get(`bare-node@${c}`), summary.get(`bare-node-hop@${c}`)] as const).filter(([, a, b]) => a !== undefined && b !== undefined) as [number, Row, Row][];
+    if (hopRows.length > 0) {
+      lines.push('A front door on its own thread (node:worker_threads) would hand every admitted request to the thread that holds the pool and the pipes, and take the answer back. **bare-node-hop** pays exactly that hop on top of bare-node (request body → main thread → answer, by postMessage); what it costs, bare-node-hop / bare-node (req/s above 1× and latency below 1× would mean the hop is free):', '');
+      lines.push('| conns | req/s | p50 | p99 | CPU/req |');
+      lines.push('|---:|---:|---:|---:|---:|');
+      for (const [c, one, hop] of hopRows) lines.push(`| ${c} | ${ratio(hop.load.rps, one.load.rps)} | ${ratio(hop.load.p50_us, one.load.p50_us)} | ${ratio(hop.load.p99_us, one.load.p99_us)} | ${ratio(hop.cpuUsPerReq, one.cpuUsPerReq)} |`);
+      lines.push('');
+    }
     if (cpu) {
       lines.push(`Physical limit: ${sc.predictor.workers} workers / ${sc.predictor.config.cpu_ms ?? 5} ms of CPU = ${limit} req/s, which needs both cores for the predictor alone; the server around it and wrk share the same 2 cores, so no system can reach it here. Target (issue 7): ≥ 95 %.`, '');
     }
@@ -697,7 +711,7 @@ function matrixReport(sc: Scenario): string {
 
 function overloadReport(sc: Scenario): string {
   const lines = [`## ${sc.title}`, '', ...scenarioHeader(sc)];
-  lines.push(`A ${sc.predictor.config.sleep_ms ?? 20} ms predictor admitted one request at a time: nearly every request is refused. cortex-local refuses in its front door (admission counter: 503 + JSON + retry-after); fastapi/fastapi-min refuse with uvicorn's \`limit_concurrency\` = ${sc.limitConcurrency} (Cortex 0.15 enforced max_replica_concurrency that way; uvicorn counts open connections too, hence + 1, and it runs with log level error so as not to log each refusal). **bare-node** answers every request 200 with a fixed JSON the size of cortex-local's 503 (it reads no body either): node:http's ceiling for this exchange on this machine, with wrk on the same cores. wrk counts non-2xx answers; "probe" is the status one extra request got during the warm-up. Target (issue 7): ≥ 30k 503 responses/s on this 2-core machine.`, '');
+  lines.push(`A ${sc.predictor.config.sleep_ms ?? 20} ms predictor admitted one request at a time: nearly every request is refused. cortex-local refuses in its front door (admission counter: 503 + JSON + retry-after); fastapi/fastapi-min refuse with uvicorn's \`limit_concurrency\` = ${sc.limitConcurrency} (Cortex 0.15 enforced max_replica_concurrency that way; uvicorn counts open connections too, hence + 1, and it runs with log level error so as not to log each refusal). **bare-node** answers every request 200 with a fixed JSON the size of cortex-local's 503 and 3 headers where cortex-local sends 7 (it reads the 8-byte body before answering; cortex-local answers before reading it): node:http's ceiling for this exchange on this machine, with wrk on the same cores. wrk counts non-2xx answers; "probe" is the status one extra request got during the warm-up. Target (issue 7): ≥ 30k 503 responses/s on this 2-core machine.`, '');
   lines.push('| system | conns | answers/s | 503 (non-2xx)/s | 200/s | p50 | p99 | max | socket errors | probe | server CPU (cores) | CPU/req | peak RSS, tree (root) | other load |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const summary = new Map<string, Row>();
@@ -714,7 +728,12 @@ function overloadReport(sc: Scenario): string {
   if (a !== undefined) {
     const refused = a.load.non2xx / a.load.seconds;
     const others = [...summary.keys()].filter((s) => s !== 'cortex-local');
-    lines.push(`cortex-local: ${Math.round(refused).toLocaleString('en-US')} 503/s against the 30,000/s target (${refused >= 30_000 ? 'met' : 'missed'}).${others.map((s) => (s === 'bare-node' ? ` cortex-local 503/s / bare-node answers/s: ${ratio(refused, (summary.get(s) as Row).load.rps)}.` : ` cortex-local / ${s}: ${ratio(refused, (summary.get(s) as Row).load.non2xx / (summary.get(s) as Row).load.seconds)} the 503s/s.`)).join('')}`, '');
+    lines.push(`cortex-local: ${Math.round(refused).toLocaleString('en-US')} 503/s against the 30,000/s target (${refused >= 30_000 ? 'met' : 'missed'}).${others.map((s) => (s.startsWith('bare-node') ? ` cortex-local 503/s / ${s} answers/s: ${ratio(refused, (summary.get(s) as Row).load.rps)}.` : ` cortex-local / ${s}: ${ratio(refused, (summary.get(s) as Row).load.non2xx / (summary.get(s) as Row).load.seconds)} the 503s/s.`)).join('')}`, '');
+  }
+  const one = summary.get('bare-node');
+  const two = summary.get('bare-node-2t');
+  if (one !== undefined && two !== undefined) {
+    lines.push(`**bare-node-2t** is bare-node on 2 threads (node:worker_threads, each thread its own server on the same port with \`listen({ reusePort: true })\`, the kernel spreading the 256 connections over them): the ceiling of a front door that refuses on 2 threads, e.g. with the admission counter shared through Atomics. 2 threads / 1 thread: ${ratio(two.load.rps, one.load.rps)} the answers/s (${Math.round(two.load.rps).toLocaleString('en-US')} against ${Math.round(one.load.rps).toLocaleString('en-US')}), at ${ratio(two.cpuUsPerReq, one.cpuUsPerReq)} the CPU per answer; 2 threads reach ${ratio(two.load.rps, 30_000)} of the 30,000/s target.`, '');
   }
   return lines.join('\n');
 }

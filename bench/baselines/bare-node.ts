@@ -6,10 +6,18 @@
 //   node bench/baselines/bare-node.ts [--port 0] [--host 127.0.0.1]
 //   --echo: answer with the request body itself (the echo scenario's ceiling)
 //   --body-file F: the fixed answer read from a file (large answers)
-// Prints "listening PORT" once bound.
+//   --threads N: N threads (node:worker_threads), each with its own server
+//     listening on the same port with reusePort: the kernel spreads the
+//     connections over them. What several front-door threads could answer.
+//   --hop: the server runs on a worker thread (--threads of them), which sends
+//     each request body to the main thread with postMessage and writes the
+//     answer the main thread sends back: the cost every admitted request would
+//     pay in a front door on its own thread, away from the pool and the pipes.
+// Prints "listening PORT" once every thread listens.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const { values } = parseArgs({
   options: {
@@ -18,28 +26,87 @@ const { values } = parseArgs({
     body: { type: 'string', default: '{"message": "Hello, cortex!"}' },
     'body-file': { type: 'string' },
     echo: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '1' },
+    hop: { type: 'boolean', default: false },
   },
 });
 
 const answer = values['body-file'] === undefined ? Buffer.from(values.body) : readFileSync(values['body-file']);
 const echo = values.echo;
-const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+const threads = Math.max(1, Number(values.threads));
+const hop = values.hop;
+const multi = threads > 1 || hop;
+
+function reply(res: ServerResponse, out: Uint8Array): void {
+  res.writeHead(200, {
+    'access-control-allow-origin': '*',
+    'content-type': 'application/json',
+    'content-length': out.length,
+  });
+  res.end(out);
+}
+
+function readBody(req: IncomingMessage, done: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => {
-    if (echo) chunks.push(chunk);
+    if (echo || hop) chunks.push(chunk);
   });
-  req.on('end', () => {
-    const out = echo ? (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)) : answer;
-    res.writeHead(200, {
-      'access-control-allow-origin': '*',
-      'content-type': 'application/json',
-      'content-length': out.length,
+  req.on('end', () => done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+}
+
+/** One server; `port` 0 picks a free one (the first thread), the others reuse it. */
+function serve(port: number, onListening: (port: number) => void): void {
+  let handle: (req: IncomingMessage, res: ServerResponse) => void;
+  if (hop) {
+    // Front-door thread: each body goes to the main thread, the answer comes back by id.
+    const waiting = new Map<number, ServerResponse>();
+    let next = 0;
+    parentPort?.on('message', (m: { id: number; out: Uint8Array }) => {
+      const res = waiting.get(m.id);
+      if (res === undefined) return;
+      waiting.delete(m.id);
+      reply(res, m.out);
     });
-    res.end(out);
+    handle = (req, res) =>
+      readBody(req, (body) => {
+        const id = next++;
+        waiting.set(id, res);
+        parentPort?.postMessage({ id, body });
+      });
+  } else {
+    handle = (req, res) => readBody(req, (body) => reply(res, echo ? body : answer));
+  }
+  const server = createServer({ keepAliveTimeout: 65_000 }, handle);
+  server.listen({ port, host: values.host, reusePort: multi }, () => {
+    const addr = server.address();
+    onListening(typeof addr === 'object' && addr !== null ? addr.port : port);
   });
-});
-server.listen(Number(values.port), values.host, () => {
-  const addr = server.address();
-  process.stdout.write(`listening ${typeof addr === 'object' && addr !== null ? addr.port : values.port}\n`);
-});
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
+}
+
+/** A worker thread serving on `port` (0: a free one); resolves with the port it listens on. */
+function worker(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const w = new Worker(new URL(import.meta.url), { workerData: { port }, argv: process.argv.slice(2) });
+    w.on('error', (err) => {
+      process.stderr.write(`worker: ${err.stack ?? err}\n`);
+      process.exit(1);
+    });
+    w.on('message', (m: { listening: number } | { id: number; body: Uint8Array }) => {
+      if ('listening' in m) resolve(m.listening);
+      else w.postMessage({ id: m.id, out: echo ? m.body : answer });
+    });
+  });
+}
+
+if (isMainThread) {
+  // The first server picks the port; the other threads then listen on it
+  // too. With --hop the main thread has no server: it only answers the
+  // front-door threads' messages.
+  const first = hop ? worker(Number(values.port)) : new Promise<number>((r) => serve(Number(values.port), r));
+  const port = await first;
+  await Promise.all(Array.from({ length: threads - 1 }, () => worker(port)));
+  process.stdout.write(`listening ${port}\n`);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
+} else {
+  serve((workerData as { port: number }).port, (port) => parentPort?.postMessage({ listening: port }));
+}

@@ -176,12 +176,20 @@ export async function startFastapi(p: PredictorSpec, o: { venvPython: string; st
   return { url, pid: s.child.pid as number, how: `uvicorn ${o.style}`, stop: () => stopTree(s.child) };
 }
 
-/** `answer`: the fixed answer; `echo`: answer with the request body instead. */
-export async function startBareNode(o: { cpus?: string; answer?: string; echo?: boolean }): Promise<Running> {
+/**
+ * `answer`: the fixed answer; `echo`: answer with the request body instead;
+ * `threads`: that many servers on worker threads sharing the port (reusePort);
+ * `hop`: the server on a worker thread, each request sent to the main thread
+ * and back (bench/baselines/bare-node.ts).
+ */
+export async function startBareNode(o: { cpus?: string; answer?: string; echo?: boolean; threads?: number; hop?: boolean }): Promise<Running> {
   const args = [join(REPO, 'bench', 'baselines', 'bare-node.ts'), '--port', '0'];
   if (o.answer !== undefined) args.push('--body', o.answer);
   if (o.echo === true) args.push('--echo');
+  if (o.threads !== undefined) args.push('--threads', String(o.threads));
+  if (o.hop === true) args.push('--hop');
   const s = spawnServer(NODE, args, { cpus: o.cpus });
   const m = await s.waitFor(/listening (\d+)/, 30_000);
-  return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how: 'node:http', stop: () => stopTree(s.child) };
+  const how = o.hop === true ? 'node:http on a worker thread, postMessage to the main thread and back' : (o.threads ?? 1) > 1 ? `node:http on ${o.threads} threads, reusePort` : 'node:http';
+  return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how, stop: () => stopTree(s.child) };
 }
