@@ -21,7 +21,7 @@ import { distIsFresh, setup, VENV_PYTHON } from './setup.ts';
 /** Above this many cores used by other processes, a cell's figures are flagged. */
 const NOISY_CORES = 0.15;
 
-const ALL_SYSTEMS = ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'direct-pipe'] as const;
+const ALL_SYSTEMS = ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'bare-node-hop-batch', 'direct-pipe'] as const;
 type SystemName = (typeof ALL_SYSTEMS)[number];
 
 const ALL_SCENARIOS = ['hello', 'echo', 'cpu', 'overload', 'startup', 'rss'] as const;
@@ -34,6 +34,7 @@ const DESCRIPTIONS: Record<SystemName, string> = {
   'bare-node': 'node:http answering a fixed JSON of the same size (echo: the request body itself): the front door ceiling',
   'bare-node-2t': 'bare-node on 2 threads (node:worker_threads), each with its own server on the same port (listen reusePort): the ceiling of a front door on 2 threads (overload only)',
   'bare-node-hop': 'bare-node with its server on a worker thread that sends each request body to the main thread (postMessage) and writes the answer sent back: the hop every admitted request would pay in a front door on its own thread (hello only)',
+  'bare-node-hop-batch': 'bare-node-hop sending the requests of one event-loop turn in one message, and their answers back in one (hello only)',
   'direct-pipe': 'one PythonWorker driven over the framed pipe with N requests outstanding, no HTTP: the bridge ceiling',
 };
 
@@ -200,7 +201,7 @@ for (const name of scenarios) {
   switch (name) {
     case 'hello': {
       const sc = await loadScenario('hello', 'hello: the smallest request', resolve(opt.api), {
-        systems: ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-hop', 'direct-pipe'],
+        systems: ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-hop', 'bare-node-hop-batch', 'direct-pipe'],
         variants: [bodyVariant('hello', Buffer.from(opt.body), `\`${opt.body}\``)],
         connections: opt.connections.split(',').map(Number),
       });
@@ -288,6 +289,8 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
       return startBareNode({ cpus, answer: sc.bare, threads: 2 });
     case 'bare-node-hop':
       return startBareNode({ cpus, answer: sc.bare, hop: true });
+    case 'bare-node-hop-batch':
+      return startBareNode({ cpus, answer: sc.bare, hop: 'batch' });
     default:
       throw new Error(`not an HTTP system: ${system}`);
   }
@@ -694,12 +697,12 @@ function matrixReport(sc: Scenario): string {
       }
       lines.push('');
     }
-    const hopRows = sc.connections.map((c) => [c, summary.get(`bare-node@${c}`), summary.get(`bare-node-hop@${c}`)] as const).filter(([, a, b]) => a !== undefined && b !== undefined) as [number, Row, Row][];
-    if (hopRows.length > 0) {
-      lines.push('A front door on its own thread (node:worker_threads) would hand every admitted request to the thread that holds the pool and the pipes, and take the answer back. **bare-node-hop** pays exactly that hop on top of bare-node (request body → main thread → answer, by postMessage); what it costs, bare-node-hop / bare-node (req/s above 1× and latency below 1× would mean the hop is free):', '');
-      lines.push('| conns | req/s | p50 | p99 | CPU/req |');
-      lines.push('|---:|---:|---:|---:|---:|');
-      for (const [c, one, hop] of hopRows) lines.push(`| ${c} | ${ratio(hop.load.rps, one.load.rps)} | ${ratio(hop.load.p50_us, one.load.p50_us)} | ${ratio(hop.load.p99_us, one.load.p99_us)} | ${ratio(hop.cpuUsPerReq, one.cpuUsPerReq)} |`);
+    const hops = (['bare-node-hop', 'bare-node-hop-batch'] as const).flatMap((h) => sc.connections.map((c) => [h, c, summary.get(`bare-node@${c}`), summary.get(`${h}@${c}`)] as const)).filter(([, , a, b]) => a !== undefined && b !== undefined) as [string, number, Row, Row][];
+    if (hops.length > 0) {
+      lines.push('A front door on its own thread (node:worker_threads) would hand every admitted request to the thread that holds the pool and the pipes, and take the answer back. **bare-node-hop** pays exactly that hop on top of bare-node (request body → main thread → answer, one postMessage each way per request); **bare-node-hop-batch** sends the requests read in one event-loop turn in one message and gets their answers back in one. Against the 1-thread bare-node (req/s above 1× and latency below 1× would mean the hop pays for itself, the HTTP work having moved to another core):', '');
+      lines.push('| / bare-node | conns | req/s | p50 | p99 | CPU/req |');
+      lines.push('|---|---:|---:|---:|---:|---:|');
+      for (const [h, c, one, hop] of hops) lines.push(`| ${h} | ${c} | ${ratio(hop.load.rps, one.load.rps)} | ${ratio(hop.load.p50_us, one.load.p50_us)} | ${ratio(hop.load.p99_us, one.load.p99_us)} | ${ratio(hop.cpuUsPerReq, one.cpuUsPerReq)} |`);
       lines.push('');
     }
     if (cpu) {

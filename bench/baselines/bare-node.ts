@@ -13,6 +13,8 @@
 //     each request body to the main thread with postMessage and writes the
 //     answer the main thread sends back: the cost every admitted request would
 //     pay in a front door on its own thread, away from the pool and the pipes.
+//   --hop-batch: --hop, with the bodies read in one event-loop turn sent in
+//     one message (setImmediate), and their answers back in one.
 // Prints "listening PORT" once every thread listens.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -28,13 +30,15 @@ const { values } = parseArgs({
     echo: { type: 'boolean', default: false },
     threads: { type: 'string', default: '1' },
     hop: { type: 'boolean', default: false },
+    'hop-batch': { type: 'boolean', default: false },
   },
 });
 
 const answer = values['body-file'] === undefined ? Buffer.from(values.body) : readFileSync(values['body-file']);
 const echo = values.echo;
 const threads = Math.max(1, Number(values.threads));
-const hop = values.hop;
+const hopBatch = values['hop-batch'];
+const hop = values.hop || hopBatch;
 const multi = threads > 1 || hop;
 
 function reply(res: ServerResponse, out: Uint8Array): void {
@@ -58,20 +62,31 @@ function readBody(req: IncomingMessage, done: (body: Buffer) => void): void {
 function serve(port: number, onListening: (port: number) => void): void {
   let handle: (req: IncomingMessage, res: ServerResponse) => void;
   if (hop) {
-    // Front-door thread: each body goes to the main thread, the answer comes back by id.
+    // Front-door thread: each body goes to the main thread, the answer comes
+    // back by id. A message holds one request (--hop) or those of one
+    // event-loop turn (--hop-batch).
     const waiting = new Map<number, ServerResponse>();
     let next = 0;
-    parentPort?.on('message', (m: { id: number; out: Uint8Array }) => {
-      const res = waiting.get(m.id);
-      if (res === undefined) return;
-      waiting.delete(m.id);
-      reply(res, m.out);
+    let batch: { id: number; body: Uint8Array }[] = [];
+    const flush = () => {
+      parentPort?.postMessage(batch);
+      batch = [];
+    };
+    parentPort?.on('message', (answers: { id: number; out: Uint8Array }[]) => {
+      for (const a of answers) {
+        const res = waiting.get(a.id);
+        if (res === undefined) continue;
+        waiting.delete(a.id);
+        reply(res, a.out);
+      }
     });
     handle = (req, res) =>
       readBody(req, (body) => {
         const id = next++;
         waiting.set(id, res);
-        parentPort?.postMessage({ id, body });
+        batch.push({ id, body });
+        if (!hopBatch) flush();
+        else if (batch.length === 1) setImmediate(flush);
       });
   } else {
     handle = (req, res) => readBody(req, (body) => reply(res, echo ? body : answer));
@@ -91,9 +106,9 @@ function worker(port: number): Promise<number> {
       process.stderr.write(`worker: ${err.stack ?? err}\n`);
       process.exit(1);
     });
-    w.on('message', (m: { listening: number } | { id: number; body: Uint8Array }) => {
-      if ('listening' in m) resolve(m.listening);
-      else w.postMessage({ id: m.id, out: echo ? m.body : answer });
+    w.on('message', (m: { listening: number } | { id: number; body: Uint8Array }[]) => {
+      if (Array.isArray(m)) w.postMessage(m.map((r) => ({ id: r.id, out: echo ? r.body : answer })));
+      else resolve(m.listening);
     });
   });
 }

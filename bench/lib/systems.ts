@@ -180,16 +180,18 @@ export async function startFastapi(p: PredictorSpec, o: { venvPython: string; st
  * `answer`: the fixed answer; `echo`: answer with the request body instead;
  * `threads`: that many servers on worker threads sharing the port (reusePort);
  * `hop`: the server on a worker thread, each request sent to the main thread
- * and back (bench/baselines/bare-node.ts).
+ * and back ('batch': those of one event-loop turn in one message;
+ * bench/baselines/bare-node.ts).
  */
-export async function startBareNode(o: { cpus?: string; answer?: string; echo?: boolean; threads?: number; hop?: boolean }): Promise<Running> {
+export async function startBareNode(o: { cpus?: string; answer?: string; echo?: boolean; threads?: number; hop?: boolean | 'batch' }): Promise<Running> {
   const args = [join(REPO, 'bench', 'baselines', 'bare-node.ts'), '--port', '0'];
   if (o.answer !== undefined) args.push('--body', o.answer);
   if (o.echo === true) args.push('--echo');
   if (o.threads !== undefined) args.push('--threads', String(o.threads));
   if (o.hop === true) args.push('--hop');
+  if (o.hop === 'batch') args.push('--hop-batch');
   const s = spawnServer(NODE, args, { cpus: o.cpus });
   const m = await s.waitFor(/listening (\d+)/, 30_000);
-  const how = o.hop === true ? 'node:http on a worker thread, postMessage to the main thread and back' : (o.threads ?? 1) > 1 ? `node:http on ${o.threads} threads, reusePort` : 'node:http';
+  const how = o.hop === 'batch' ? 'node:http on a worker thread, postMessage to the main thread and back, one message per event-loop turn' : o.hop === true ? 'node:http on a worker thread, postMessage to the main thread and back' : (o.threads ?? 1) > 1 ? `node:http on ${o.threads} threads, reusePort` : 'node:http';
   return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how, stop: () => stopTree(s.child) };
 }
