@@ -2,6 +2,7 @@
 // before the body is read, so an over-capacity request is refused at once.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WorkerCrashedError } from '../errors.ts';
 import type { Metrics, Tally } from '../metrics/registry.ts';
@@ -12,6 +13,9 @@ import { CORS_HEADERS, sendJson, sendRaw, sendRefusal, truncate } from './respon
 import { splitUrl, wantsDebug } from './routes.ts';
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+
+/** How long a connection answered early (413) keeps reading its client's upload before it closes. */
+export const LINGER_MS = 2_000;
 
 const GET_MESSAGE = 'make a prediction by sending a post request to this endpoint with a json payload';
 
@@ -189,8 +193,10 @@ export class FrontDoor {
 
   #tooLarge(res: ServerResponse, api: string, requestId: string): void {
     this.#metrics.request(api, 413, null);
-    // The rest of the body is not read: close the connection after answering.
+    // The rest of the body is not read: close the connection after answering,
+    // but not at once (see lingerOnClose).
     res.shouldKeepAlive = false;
+    lingerOnClose(res.socket);
     sendJson(res, 413, { error: `request body is larger than the limit of ${this.#maxBody} bytes (--max-body)`, api, request_id: requestId }, { connection: 'close', 'x-request-id': requestId });
   }
 
@@ -220,4 +226,24 @@ export class FrontDoor {
     res.writeHead(200, { 'content-type': this.#metrics.registry.contentType });
     res.end(text);
   }
+}
+
+/**
+ * A lingering close, as nginx does it. Answered before its body was read (413),
+ * a client may still be uploading; were the socket closed at once, the kernel
+ * would answer its next bytes with a reset, and the client would report a
+ * broken pipe instead of the answer. node:http closes such a connection with
+ * destroySoon() once the answer is written: this one sends its FIN, then reads
+ * and drops what still comes until the client closes or LINGER_MS pass.
+ */
+function lingerOnClose(socket: Socket | null): void {
+  if (socket === null) return;
+  socket.destroySoon = function (this: Socket) {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    this.once('close', () => clearTimeout(timer));
+    this.once('end', () => this.destroy());
+    this.on('data', () => {});
+    this.resume();
+  };
 }

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { startServer, type ServerProcess } from '../helpers/server.ts';
+import { LINGER_MS } from '../../src/http/server.ts';
+import { eventually, startServer, type ServerProcess } from '../helpers/server.ts';
 
 const kit = join(import.meta.dirname, '..', 'fixtures', 'serve', 'kit');
 let server: ServerProcess;
@@ -85,6 +88,53 @@ describe('POST <endpoint>', () => {
     const r = await post('/echo', Buffer.alloc(6 * 1024 * 1024 + 1, 0x20));
     assert.equal(r.status, 413);
     assert.match(JSON.parse(r.text).error, /larger than the limit of 6291456 bytes/);
+  });
+
+  /** A raw client that announces 100 MiB to /echo (over --max-body, so refused at once) and starts uploading. */
+  async function oversizedUpload() {
+    const { hostname, port } = new URL(server.url);
+    // allowHalfOpen: the client goes on uploading after the server's FIN, as a client busy sending a file does.
+    const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true });
+    await once(socket, 'connect');
+    const state = { received: '', errors: [] as Error[] };
+    socket.on('data', (chunk: Buffer) => {
+      state.received += chunk.toString('latin1');
+    });
+    socket.on('error', (err) => state.errors.push(err));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(`POST /echo HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: ${100 * 2 ** 20}\r\n\r\n`);
+    socket.write(Buffer.alloc(64 * 1024, 0x20));
+    const answer = await eventually(() => {
+      const head = state.received.indexOf('\r\n\r\n');
+      const length = Number(/content-length: (\d+)/i.exec(state.received)?.[1]);
+      return head >= 0 && state.received.length >= head + 4 + length ? state.received : undefined;
+    }, 'the 413 answer', 10_000, () => state.received);
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /connection: close/i);
+    assert.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error, /larger than the limit of 6291456 bytes/);
+    return { socket, state, closed };
+  }
+
+  test('a client still uploading past --max-body gets its 413, and the server reads the rest until the client is done (no reset)', async () => {
+    const { socket, state, closed } = await oversizedUpload();
+    // Closing at once would answer these bytes with a reset: a broken pipe where the client expects the answer it already has.
+    for (let i = 0; i < 16; i++) socket.write(Buffer.alloc(64 * 1024, 0x20));
+    socket.end();
+    await closed;
+    assert.deepEqual(state.errors.map((e) => (e as NodeJS.ErrnoException).code), []);
+  });
+
+  test('a client that never stops uploading is cut off after the lingering time', async () => {
+    const { socket, closed } = await oversizedUpload();
+    const pump = setInterval(() => {
+      if (socket.writable) socket.write(Buffer.alloc(64 * 1024, 0x20));
+    }, 5);
+    try {
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error(`connection still open after ${4 * LINGER_MS} ms`)), 4 * LINGER_MS).unref())]);
+    } finally {
+      clearInterval(pump);
+      socket.destroy();
+    }
   });
 
   test('printing in predict() does not disturb the protocol; lines reach the log with their worker', async () => {
