@@ -320,8 +320,12 @@ export class Replica {
       w.state = 'stopped';
       return;
     }
+    const initializing = w.state === 'starting';
     w.state = 'stopping';
-    proc.shutdown();
+    // A worker still in __init__ reads no frame until it returns, which may
+    // be never, and holds no request: it is signalled rather than asked.
+    if (initializing) proc.kill('SIGTERM');
+    else proc.shutdown();
     const kill = setTimeout(() => proc.kill('SIGKILL'), this.#opts.stopGraceMs);
     await w.exited;
     clearTimeout(kill);

@@ -100,3 +100,13 @@ test('SIGTERM under load: every admitted request is answered, then exit 0', asyn
   assert.match(server.output(), /^stopped$/m);
   await agent.close();
 });
+
+test('SIGTERM while a predictor is still in __init__: its worker is stopped at once, not after the drain grace (30 s)', async () => {
+  const server = await startServer(join(import.meta.dirname, '..', 'fixtures', 'drills'), [], { waitForApis: ['steady'] });
+  await server.waitFor(/^\[hang\/1\/1\] loading a model that never finishes loading$/);
+  server.proc.kill('SIGTERM');
+  const exit = await Promise.race([server.exited, new Promise<string>((r) => setTimeout(() => r('still running after 10 s'), 10_000).unref())]);
+  if (exit !== 0) await server.stop('SIGKILL');
+  assert.equal(exit, 0);
+  assert.match(server.output(), /^stopped$/m);
+});
