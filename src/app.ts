@@ -4,7 +4,9 @@ import { availableParallelism, totalmem } from 'node:os';
 import { Autoscaler } from './autoscale/autoscaler.ts';
 import type { ResolvedConfig } from './config/types.ts';
 import { PortInUseError } from './errors.ts';
-import { FrontDoor } from './http/server.ts';
+import { LocalBackend } from './http/backend.ts';
+import { DEFAULT_MAX_BODY, FrontDoor } from './http/server.ts';
+import { DoorThreads } from './http/threads/door-threads.ts';
 import { Metrics } from './metrics/registry.ts';
 import { ApiPool } from './pool/api-pool.ts';
 import type { BackoffOptions } from './pool/backoff.ts';
@@ -21,6 +23,8 @@ export interface AppOptions {
   gpus: Gpu[];
   maxBody?: number;
   apiKey?: string;
+  /** the front door on this many worker threads (0: on the main thread, with the pools) */
+  httpThreads?: number;
   initTimeoutMs?: number;
   backoff?: BackoffOptions;
   cpu?: number;
@@ -32,10 +36,18 @@ export interface AppOptions {
   output: (label: string, stream: 'stdout' | 'stderr', line: string) => void;
 }
 
+/** The HTTP side: a FrontDoor on the main thread, or DoorThreads. */
+interface Door {
+  listen(host: string, port: number): Promise<number>;
+  beginShutdown(): void;
+  close(): Promise<void>;
+  kill(): void;
+}
+
 export class App {
   readonly pools: ApiPool[];
   readonly ledger: ResourceLedger;
-  readonly frontDoor: FrontDoor;
+  readonly door: Door;
   readonly metrics: Metrics;
   readonly autoscalers: Autoscaler[];
   readonly #opts: AppOptions;
@@ -75,24 +87,22 @@ export class App {
           onDecision: (from, to) => this.metrics.decision(pool.api.name, from, to),
         }),
     );
-    this.frontDoor = new FrontDoor({ pools: this.pools, metrics: this.metrics, maxBody: opts.maxBody, apiKey: opts.apiKey, log: opts.log });
+    const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
+    this.door =
+      (opts.httpThreads ?? 0) > 0
+        ? new DoorThreads({ count: opts.httpThreads as number, pools: this.pools, metrics: this.metrics, maxBody, apiKey: opts.apiKey, log: opts.log })
+        : new FrontDoor({ backend: new LocalBackend(this.pools, this.metrics, opts.log), maxBody, apiKey: opts.apiKey });
   }
 
   /** Binds the port, then starts every API's replicas. Resolves with the bound address. */
   async listen(): Promise<{ host: string; port: number }> {
-    const server = this.frontDoor.server;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'EADDRINUSE' ? new PortInUseError(this.#opts.host, this.#opts.port, { cause: err }) : err);
-      };
-      server.once('error', onError);
-      server.listen(this.#opts.port, this.#opts.host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
-    const addr = server.address();
-    const port = typeof addr === 'object' && addr !== null ? addr.port : this.#opts.port;
+    let port: number;
+    try {
+      port = await this.door.listen(this.#opts.host, this.#opts.port);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(this.#opts.host, this.#opts.port, { cause: err });
+      throw err;
+    }
     for (const pool of this.pools) pool.start();
     for (const autoscaler of this.autoscalers) autoscaler.start();
     return { host: this.#opts.host, port };
@@ -101,15 +111,15 @@ export class App {
   /** Graceful: refuse new requests, answer every admitted one, stop every worker. */
   async stop(): Promise<void> {
     for (const autoscaler of this.autoscalers) autoscaler.stop();
-    this.frontDoor.beginShutdown();
+    this.door.beginShutdown();
     await Promise.all(this.pools.map((p) => p.stop()));
-    this.frontDoor.server.closeAllConnections();
+    await this.door.close();
   }
 
   /** Forced: kill every worker now. */
   kill(): void {
     for (const autoscaler of this.autoscalers) autoscaler.stop();
     for (const p of this.pools) p.kill();
-    this.frontDoor.server.closeAllConnections();
+    this.door.kill();
   }
 }

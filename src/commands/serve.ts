@@ -25,7 +25,12 @@ options:
   --max-body BYTES    largest request body accepted (default 10485760)
   --init-timeout DUR  how long a predictor's __init__ may take (default 10m)
   --api-key KEY       require "Authorization: Bearer KEY" on every request
+  --http-threads N    run the HTTP front door on N threads of its own (default 0:
+                      on the main thread): more requests per second under many
+                      connections, more latency for each (see README, Performance)
   --insecure          allow a non-loopback --host without an API key`;
+
+const MAX_HTTP_THREADS = 64;
 
 export async function serve(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -39,6 +44,7 @@ export async function serve(argv: string[]): Promise<number> {
       'max-body': { type: 'string' },
       'init-timeout': { type: 'string', default: '10m' },
       'api-key': { type: 'string' },
+      'http-threads': { type: 'string', default: '0' },
       insecure: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -56,6 +62,10 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const maxBody = values['max-body'] === undefined ? DEFAULT_MAX_BODY : Number(values['max-body']);
   if (!Number.isInteger(maxBody) || maxBody <= 0) throw new UsageError(`--max-body must be a positive number of bytes, got "${values['max-body']}"`);
+  const httpThreads = Number(values['http-threads']);
+  if (!Number.isInteger(httpThreads) || httpThreads < 0 || httpThreads > MAX_HTTP_THREADS) {
+    throw new UsageError(`--http-threads must be an integer from 0 to ${MAX_HTTP_THREADS}, got "${values['http-threads']}"`);
+  }
   const initTimeout = parseDuration(values['init-timeout']);
   if (initTimeout === null || initTimeout <= 0) throw new UsageError(`--init-timeout must be a duration such as 90s or 10m, got "${values['init-timeout']}"`);
   const chosen = values.python ?? process.env.CORTEX_LOCAL_PYTHON ?? 'python3';
@@ -101,6 +111,7 @@ export async function serve(argv: string[]): Promise<number> {
     gpus: gpuDiscovery.gpus,
     maxBody,
     apiKey: values['api-key'],
+    httpThreads,
     initTimeoutMs: initTimeout * 1000,
     autoscalerTimeScale: autoscalerTimeScale(process.env),
     log,
@@ -108,7 +119,9 @@ export async function serve(argv: string[]): Promise<number> {
   });
   const addr = await app.listen();
   const base = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
-  log(`cortex-local serving ${config.apis.length} API${config.apis.length === 1 ? '' : 's'} on ${base} (${gpuDiscovery.gpus.length} GPU${gpuDiscovery.gpus.length === 1 ? '' : 's'})`);
+  const gpus = `${gpuDiscovery.gpus.length} GPU${gpuDiscovery.gpus.length === 1 ? '' : 's'}`;
+  const door = httpThreads === 0 ? '' : `, front door on ${httpThreads} thread${httpThreads === 1 ? '' : 's'}`;
+  log(`cortex-local serving ${config.apis.length} API${config.apis.length === 1 ? '' : 's'} on ${base} (${gpus}${door})`);
   for (const pool of app.pools) {
     pool.once('ready', () => log(`api ${pool.api.name} ready at ${base}${pool.api.endpoint}`));
   }

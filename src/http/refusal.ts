@@ -3,26 +3,26 @@
 // figures, so the JSON up to the request id is cached and rebuilt only when
 // the reason or its figures change.
 import { WorkerInitError } from '../errors.ts';
-import type { ApiPool } from '../pool/api-pool.ts';
+import type { Gate } from './backend.ts';
 
 export class Refusal {
-  readonly #pool: ApiPool;
+  readonly #gate: Gate;
   #prefix = '';
   #closing = false;
   #initError: string | null = null;
   #ready = -1;
   #inFlight = -1;
 
-  constructor(pool: ApiPool) {
-    this.#pool = pool;
+  constructor(gate: Gate) {
+    this.#gate = gate;
   }
 
-  /** `{"error":…,["code":…,]"api":…,"request_id":` for the pool's state now; the caller appends the id and `}`. */
+  /** `{"error":…,["code":…,]"api":…,"request_id":` for the API's state now; the caller appends the id and `}`. */
   prefix(closing: boolean): string {
-    const pool = this.#pool;
-    const ready = pool.readyReplicas;
-    const inFlight = pool.inFlight;
-    const initError = closing ? null : pool.initError;
+    const gate = this.#gate;
+    const ready = gate.readyReplicas;
+    const inFlight = gate.inFlight;
+    const initError = closing ? null : gate.initError;
     if (ready !== this.#ready || inFlight !== this.#inFlight || closing !== this.#closing || initError !== this.#initError) {
       this.#ready = ready;
       this.#inFlight = inFlight;
@@ -34,7 +34,7 @@ export class Refusal {
   }
 
   #body(closing: boolean, initError: string | null, ready: number, inFlight: number): Record<string, string> {
-    const api = this.#pool.api.name;
+    const api = this.#gate.name;
     if (initError !== null) {
       const err = new WorkerInitError(api, initError);
       return { error: err.message, code: err.code, api };
@@ -43,7 +43,7 @@ export class Refusal {
       ? 'the server is shutting down'
       : ready === 0
         ? `api "${api}" has no ready replica yet`
-        : `api "${api}" is at capacity: ${inFlight} requests in flight (max_replica_concurrency ${this.#pool.api.autoscaling.max_replica_concurrency} × ${ready} ready replica${ready === 1 ? '' : 's'})`;
+        : `api "${api}" is at capacity: ${inFlight} requests in flight (max_replica_concurrency ${this.#gate.maxReplicaConcurrency} × ${ready} ready replica${ready === 1 ? '' : 's'})`;
     return { error: why, api };
   }
 }

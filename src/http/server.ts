@@ -1,13 +1,14 @@
 // The front door: one node:http server for every API. Admission happens
 // before the body is read, so an over-capacity request is refused at once.
+// The same class serves on the main thread and on each front-door thread;
+// what it asks of the APIs goes through a Backend (backend.ts).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { WorkerCrashedError } from '../errors.ts';
-import type { Metrics, Tally } from '../metrics/registry.ts';
-import type { ApiPool } from '../pool/api-pool.ts';
+import type { CrashReport } from '../pool/job.ts';
 import { Kind } from '../python-bridge/frames.ts';
+import type { Backend, Gate } from './backend.ts';
 import { Refusal } from './refusal.ts';
 import { CORS_HEADERS, sendJson, sendRaw, sendRefusal, truncate } from './responses.ts';
 import { splitUrl, wantsDebug } from './routes.ts';
@@ -20,39 +21,32 @@ export const LINGER_MS = 2_000;
 const GET_MESSAGE = 'make a prediction by sending a post request to this endpoint with a json payload';
 
 export interface FrontDoorOptions {
-  pools: ApiPool[];
-  metrics: Metrics;
+  backend: Backend;
   maxBody?: number;
   /** when set, every request but /healthz must carry `Authorization: Bearer KEY` */
   apiKey?: string;
-  log: (line: string) => void;
 }
 
-/** An API as the front door sees it: its pool and what its refusals need at hand. */
+/** An API as the front door sees it: its gate, its index in the backend, and its cached refusal. */
 interface Route {
-  pool: ApiPool;
+  gate: Gate;
+  index: number;
   refusal: Refusal;
-  /** cortex_local_requests_total{code="503"} of the API */
-  refused: Tally;
 }
 
 export class FrontDoor {
   readonly server: Server;
   readonly #byEndpoint = new Map<string, Route>();
-  readonly #pools: ApiPool[];
-  readonly #metrics: Metrics;
+  readonly #backend: Backend;
   readonly #maxBody: number;
   readonly #apiKey: string | undefined;
-  readonly #log: (line: string) => void;
   #closing = false;
 
   constructor(opts: FrontDoorOptions) {
-    this.#pools = opts.pools;
-    this.#metrics = opts.metrics;
-    for (const p of opts.pools) this.#byEndpoint.set(p.api.endpoint, { pool: p, refusal: new Refusal(p), refused: opts.metrics.tally(p.api.name, 503) });
+    this.#backend = opts.backend;
+    opts.backend.gates.forEach((gate, index) => this.#byEndpoint.set(gate.endpoint, { gate, index, refusal: new Refusal(gate) }));
     this.#maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
     this.#apiKey = opts.apiKey;
-    this.#log = opts.log;
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#handle(req, res));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket));
   }
@@ -71,11 +65,35 @@ export class FrontDoor {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   }
 
+  /** Resolves with the port bound; `reusePort` lets the other front-door threads bind the same one. */
+  listen(host: string, port: number, reusePort = false): Promise<number> {
+    const server = this.server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, reusePort }, () => {
+        server.off('error', reject);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+      });
+    });
+  }
+
   /** Stop admitting: new prediction requests get 503 and connections close after their answer. */
   beginShutdown(): void {
     this.#closing = true;
     this.server.close();
     this.server.closeIdleConnections();
+  }
+
+  /** After beginShutdown and the last answer: closes the connections still open. */
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return Promise.resolve();
+  }
+
+  kill(): void {
+    this.server.close();
+    this.server.closeAllConnections();
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -85,48 +103,56 @@ export class FrontDoor {
       sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' });
       return;
     }
+    const backend = this.#backend;
     const route = this.#byEndpoint.get(path);
     if (route !== undefined) {
-      const pool = route.pool;
       if (req.method === 'POST') return this.#predict(route, req, res, query);
-      if (req.method === 'GET') return sendJson(res, 200, { message: GET_MESSAGE, ...this.#summary(pool) });
+      if (req.method === 'GET') return this.#answer(res, backend.summary(route.index).then((s) => [200, { message: GET_MESSAGE, ...s }]));
       if (req.method === 'OPTIONS') return this.#preflight(res);
-      return sendJson(res, 405, { error: `method ${req.method} is not allowed on ${path}: use POST`, api: pool.api.name }, { allow: 'GET, POST, OPTIONS' });
+      return sendJson(res, 405, { error: `method ${req.method} is not allowed on ${path}: use POST`, api: route.gate.name }, { allow: 'GET, POST, OPTIONS' });
     }
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/healthz') return sendJson(res, 200, { ok: true });
       if (path === '/readyz') {
-        const notReady = this.#pools.filter((p) => p.readyReplicas === 0).map((p) => p.api.name);
-        return sendJson(res, notReady.length === 0 ? 200 : 503, { ready: notReady.length === 0, not_ready: notReady });
+        return this.#answer(res, backend.notReady().then((notReady) => [notReady.length === 0 ? 200 : 503, { ready: notReady.length === 0, not_ready: notReady }]));
       }
       if (path === '/metrics') return void this.#sendMetrics(res);
-      if (path === '/') return sendJson(res, 200, { apis: this.#pools.map((p) => this.#summary(p)) });
+      if (path === '/') return this.#answer(res, Promise.all(backend.gates.map((_, i) => backend.summary(i))).then((apis) => [200, { apis }]));
     }
     if (req.method === 'OPTIONS') return this.#preflight(res);
     sendJson(res, 404, {
       error: `no API at ${path}`,
-      endpoints: this.#pools.map((p) => p.api.endpoint),
+      endpoints: backend.gates.map((g) => g.endpoint),
     });
   }
 
+  /** A status answer that the backend may have to fetch from another thread. */
+  #answer(res: ServerResponse, answer: Promise<[number, unknown]>): void {
+    answer.then(
+      ([status, body]) => sendJson(res, status, body),
+      (err: unknown) => sendJson(res, 500, { error: `could not read the server's state: ${(err as Error).message}` }),
+    );
+  }
+
   #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string): void {
-    const pool = route.pool;
+    const { gate, index } = route;
+    const backend = this.#backend;
     const callerId = req.headers['x-request-id'] as string | undefined;
-    if (this.#closing || !pool.tryAdmit()) {
+    if (this.#closing || !gate.tryAdmit()) {
       // The overload path: as little work as the answer allows (refusal.ts,
       // sendRefusal). The body is not read; node:http discards it after the
       // answer (req._dump), so the connection stays usable for the next request.
-      route.refused.n++;
+      gate.refused();
       sendRefusal(res, route.refusal.prefix(this.#closing), callerId ?? randomUUID(), callerId);
       return;
     }
-    const api = pool.api.name;
+    const api = gate.name;
     const requestId = callerId ?? randomUUID();
     const started = performance.now();
     const declared = Number(req.headers['content-length']);
     if (declared > this.#maxBody) {
-      pool.release();
-      this.#tooLarge(res, api, requestId);
+      gate.release();
+      this.#tooLarge(res, index, api, requestId);
       return;
     }
     const chunks: Buffer[] = [];
@@ -135,14 +161,14 @@ export class FrontDoor {
     const fail = () => {
       if (done) return;
       done = true;
-      pool.release();
+      gate.release();
     };
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
       if (size > this.#maxBody) {
         fail();
-        this.#tooLarge(res, api, requestId);
+        this.#tooLarge(res, index, api, requestId);
         return;
       }
       chunks.push(chunk);
@@ -154,13 +180,13 @@ export class FrontDoor {
       done = true;
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       const debug = wantsDebug(query);
-      if (debug) this.#log(`[${api}] request ${requestId} payload: ${truncate(body.toString('utf8'))}`);
-      const finish = (status: number) => this.#metrics.request(api, status, (performance.now() - started) / 1000);
+      if (debug) backend.log(`[${api}] request ${requestId} payload: ${truncate(body.toString('utf8'))}`);
+      const finish = (status: number) => backend.answered(index, status, (performance.now() - started) / 1000);
       const job = {
         body,
         cancelled: false,
         settle: (kind: number, payload: Buffer) => {
-          if (debug) this.#log(`[${api}] request ${requestId} prediction: ${truncate(payload.toString('utf8'))}`);
+          if (debug) backend.log(`[${api}] request ${requestId} prediction: ${truncate(payload.toString('utf8'))}`);
           switch (kind) {
             case Kind.RESULT_JSON:
               sendRaw(res, 200, 'application/json', payload, requestId);
@@ -173,26 +199,26 @@ export class FrontDoor {
               return finish(400);
             default: {
               const { error, traceback } = JSON.parse(payload.toString('utf8')) as { error: string; traceback: string };
-              this.#log(`[${api}] request ${requestId} failed in predict():\n${traceback.trimEnd()}`);
+              backend.log(`[${api}] request ${requestId} failed in predict():\n${traceback.trimEnd()}`);
               sendJson(res, 500, { error, api, request_id: requestId }, { 'x-request-id': requestId });
               return finish(500);
             }
           }
         },
-        crash: (error: WorkerCrashedError) => {
+        crash: (error: CrashReport) => {
           sendJson(res, 502, { error: error.message, code: error.code, api, request_id: requestId }, { 'x-request-id': requestId });
           finish(502);
         },
       };
       res.once('close', () => {
-        if (!res.writableFinished) job.cancelled = true;
+        if (!res.writableFinished) gate.abandon(job);
       });
-      pool.dispatch(job);
+      gate.dispatch(job);
     });
   }
 
-  #tooLarge(res: ServerResponse, api: string, requestId: string): void {
-    this.#metrics.request(api, 413, null);
+  #tooLarge(res: ServerResponse, gate: number, api: string, requestId: string): void {
+    this.#backend.answered(gate, 413, null);
     // The rest of the body is not read: close the connection after answering,
     // but not at once (see lingerOnClose).
     res.shouldKeepAlive = false;
@@ -205,26 +231,14 @@ export class FrontDoor {
     res.end();
   }
 
-  #summary(pool: ApiPool): Record<string, unknown> {
-    const s = pool.status();
-    // Between retries of a failing __init__ the replica is 'starting'; until
-    // one succeeds the API is still in error, with the traceback to show.
-    return {
-      api: s.name,
-      endpoint: s.endpoint,
-      status: s.replicas.ready > 0 ? 'live' : s.replicas.failed > 0 || pool.initError !== null ? 'error' : 'updating',
-      desired_replicas: s.desired_replicas,
-      replicas: s.replicas,
-      in_flight: s.in_flight,
-      last_error: s.last_error,
-      detail: s.detail,
-    };
-  }
-
   async #sendMetrics(res: ServerResponse): Promise<void> {
-    const text = await this.#metrics.registry.metrics();
-    res.writeHead(200, { 'content-type': this.#metrics.registry.contentType });
-    res.end(text);
+    try {
+      const { contentType, text } = await this.#backend.metrics();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(text);
+    } catch (err) {
+      sendJson(res, 500, { error: `could not collect the metrics: ${(err as Error).message}` });
+    }
   }
 }
 

@@ -14,6 +14,7 @@ export interface Tally {
 export class Metrics {
   readonly registry = new Registry();
   readonly #tallies = new Map<string, Tally>();
+  readonly #external: { labels: { api: string; code: string }; read: () => number }[] = [];
   readonly #latency: Histogram<'api'>;
   readonly #latencyChildren = new Map<string, Histogram.Internal<'api'>>();
   readonly #decisions: Counter<'api' | 'direction'>;
@@ -21,6 +22,7 @@ export class Metrics {
   constructor(pools: () => Iterable<ApiPool>) {
     const registers = [this.registry];
     const tallies = this.#tallies;
+    const external = this.#external;
     new Counter({
       name: 'cortex_local_requests_total',
       help: 'Prediction requests answered, by API and HTTP status code',
@@ -29,6 +31,10 @@ export class Metrics {
       collect() {
         this.reset();
         for (const t of tallies.values()) if (t.n > 0) this.inc(t.labels, t.n);
+        for (const e of external) {
+          const n = e.read();
+          if (n > 0) this.inc(e.labels, n);
+        }
       },
     });
     this.#latency = new Histogram({
@@ -78,6 +84,11 @@ export class Metrics {
       this.#tallies.set(key, t);
     }
     return t;
+  }
+
+  /** Requests of one API and status code counted elsewhere (in shared memory by another thread): `read` gives the count at each scrape. */
+  external(api: string, code: number, read: () => number): void {
+    this.#external.push({ labels: { api, code: String(code) }, read });
   }
 
   request(api: string, code: number, seconds: number | null): void {

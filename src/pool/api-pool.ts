@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { ResolvedApi } from '../config/types.ts';
 import type { WorkerCrashedError } from '../errors.ts';
+import { Admission } from './admission.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { Fifo } from './fifo.ts';
 import type { Job } from './job.ts';
@@ -63,10 +64,12 @@ const DEFAULT_PIPELINE_DEPTH = 8;
 
 /**
  * Events: 'ready' (the first time any replica is ready), 'state' (replica
- * counts changed), 'idle' (nothing in flight).
+ * counts changed).
  */
 export class ApiPool extends EventEmitter {
   readonly api: ResolvedApi;
+  /** in flight and capacity, shared with the front-door threads */
+  readonly admission: Admission;
   readonly #opts: ApiPoolOptions;
   readonly #ledger: ResourceLedger;
   readonly #replicas: Replica[] = [];
@@ -78,7 +81,6 @@ export class ApiPool extends EventEmitter {
   #readyReplicas = 0;
   #desired = 0;
   #nextId = 1;
-  #inFlight = 0;
   #everReady = false;
   #stopped = false;
   readonly #onReleased = () => this.#startPending();
@@ -87,6 +89,7 @@ export class ApiPool extends EventEmitter {
     super();
     this.#opts = opts;
     this.api = opts.api;
+    this.admission = new Admission(opts.api.autoscaling.max_replica_concurrency);
     this.#ledger = opts.ledger;
     this.#maxOutstanding = opts.api.autoscaling.threads_per_worker + (opts.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH);
     const log = opts.log ?? (() => {});
@@ -113,7 +116,7 @@ export class ApiPool extends EventEmitter {
   }
 
   get inFlight(): number {
-    return this.#inFlight;
+    return this.admission.inFlight;
   }
 
   get readyReplicas(): number {
@@ -133,7 +136,7 @@ export class ApiPool extends EventEmitter {
 
   /** admitted requests allowed now: ready replicas × max_replica_concurrency */
   get capacity(): number {
-    return this.#readyReplicas * this.api.autoscaling.max_replica_concurrency;
+    return this.admission.capacity;
   }
 
   start(): void {
@@ -142,9 +145,7 @@ export class ApiPool extends EventEmitter {
 
   /** Admission: counts the request in flight, or refuses it (503) when at capacity. */
   tryAdmit(): boolean {
-    if (this.#stopped || this.#inFlight >= this.capacity) return false;
-    this.#inFlight++;
-    return true;
+    return this.admission.tryAdmit();
   }
 
   /** An admitted request that will never be dispatched (bad body, client gone). */
@@ -189,7 +190,7 @@ export class ApiPool extends EventEmitter {
       endpoint: this.api.endpoint,
       desired_replicas: this.#desired,
       replicas: counts,
-      in_flight: this.#inFlight,
+      in_flight: this.admission.inFlight,
       queued: this.#queue.size,
       capacity: this.capacity,
       last_error: lastError,
@@ -203,7 +204,7 @@ export class ApiPool extends EventEmitter {
    */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#inFlight > 0) await new Promise<void>((resolve) => this.once('idle', resolve));
+    await this.admission.stop();
     this.#pending.length = 0;
     await Promise.all(this.#replicas.map((r) => r.drain()));
     this.#ledger.off('released', this.#onReleased);
@@ -212,6 +213,7 @@ export class ApiPool extends EventEmitter {
   /** Immediate stop: kills every worker. */
   kill(): void {
     this.#stopped = true;
+    this.admission.close();
     this.#pending.length = 0;
     for (const r of this.#replicas) r.kill();
     this.#ledger.off('released', this.#onReleased);
@@ -250,13 +252,13 @@ export class ApiPool extends EventEmitter {
   }
 
   #settled(): void {
-    this.#inFlight--;
-    if (this.#inFlight === 0) this.emit('idle');
+    this.admission.release();
   }
 
   #onReplicaState(r: Replica): void {
     this.#available = this.#replicas.filter((x) => x.state === 'ready').flatMap((x) => x.workers);
     this.#readyReplicas = this.#replicas.reduce((n, x) => n + (x.state === 'ready' ? 1 : 0), 0);
+    this.admission.setReadyReplicas(this.#readyReplicas);
     if (r.state === 'stopped') {
       this.#replicas.splice(this.#replicas.indexOf(r), 1);
       this.#ledger.release(this.#owner(r.id));

@@ -2,6 +2,9 @@
 // queue and workers until it is settled exactly once.
 import type { WorkerCrashedError } from '../errors.ts';
 
+/** What a 502 tells of a crash: a WorkerCrashedError, or its message and code sent from another thread. */
+export type CrashReport = Pick<WorkerCrashedError, 'message' | 'code'>;
+
 export interface Job {
   readonly body: Buffer;
   /** set by the front door when the client went away before an answer */
@@ -9,5 +12,5 @@ export interface Job {
   /** a reply frame from the worker (kind from python-bridge/frames.ts) */
   settle(kind: number, payload: Buffer): void;
   /** the worker died while this job may have been executing */
-  crash(error: WorkerCrashedError): void;
+  crash(error: CrashReport): void;
 }

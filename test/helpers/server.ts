@@ -18,8 +18,16 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * A suite run with the front door on threads: set before the suite's module is
+ * imported (see test/threads/), it adds `--http-threads N` to every server.
+ */
+export const HTTP_THREADS_ENV = 'CORTEX_LOCAL_TEST_HTTP_THREADS';
+
 export async function startServer(dir: string, args: string[] = [], opts: { waitForApis?: string[]; env?: NodeJS.ProcessEnv; bin?: string } = {}): Promise<ServerProcess> {
-  const proc = spawn(opts.bin ?? BIN, ['serve', dir, '--port', '0', '--python', testPython, ...args], {
+  const threads = process.env[HTTP_THREADS_ENV];
+  const threaded = threads === undefined ? [] : ['--http-threads', threads];
+  const proc = spawn(opts.bin ?? BIN, ['serve', dir, '--port', '0', '--python', testPython, ...threaded, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });

@@ -1,4 +1,4 @@
-// The 503 refusal: its cached JSON follows the pool's state, and the answer
+// The 503 refusal: its cached JSON follows the API's state, and the answer
 // sendRefusal writes is the same JSON and headers sendJson wrote before.
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
@@ -6,11 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Refusal } from '../../src/http/refusal.ts';
 import { sendRefusal } from '../../src/http/responses.ts';
-import type { ApiPool } from '../../src/pool/api-pool.ts';
+import type { Gate } from '../../src/http/backend.ts';
 
-function fakePool(state: { ready: number; inFlight: number; initError: string | null }): ApiPool {
+function fakeGate(state: { ready: number; inFlight: number; initError: string | null }): Gate {
   return {
-    api: { name: 'iris', autoscaling: { max_replica_concurrency: 4 } },
+    name: 'iris',
+    maxReplicaConcurrency: 4,
     get readyReplicas() {
       return state.ready;
     },
@@ -20,14 +21,14 @@ function fakePool(state: { ready: number; inFlight: number; initError: string | 
     get initError() {
       return state.ready > 0 ? null : state.initError;
     },
-  } as unknown as ApiPool;
+  } as Gate;
 }
 
 const parse = (prefix: string, id: string) => JSON.parse(`${prefix}${JSON.stringify(id)}}`) as Record<string, string>;
 
 test('the refusal says why, with the figures of the moment, and is rebuilt when they change', () => {
   const state = { ready: 2, inFlight: 8, initError: null as string | null };
-  const r = new Refusal(fakePool(state));
+  const r = new Refusal(fakeGate(state));
   assert.deepEqual(parse(r.prefix(false), 'id-1'), {
     error: 'api "iris" is at capacity: 8 requests in flight (max_replica_concurrency 4 × 2 ready replicas)',
     api: 'iris',
@@ -53,7 +54,7 @@ test('the refusal says why, with the figures of the moment, and is rebuilt when 
 });
 
 async function refuse(requestId: string, callerId: string | undefined): Promise<{ headers: IncomingHttpHeaders; raw: Buffer; status: number }> {
-  const prefix = new Refusal(fakePool({ ready: 1, inFlight: 4, initError: null })).prefix(false);
+  const prefix = new Refusal(fakeGate({ ready: 1, inFlight: 4, initError: null })).prefix(false);
   const server = createServer((_req, res) => sendRefusal(res, prefix, requestId, callerId));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {

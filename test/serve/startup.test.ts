@@ -38,6 +38,22 @@ test('the port is taken: exit 1 with CORTEX_LOCAL_PORT_IN_USE in words, no worke
   }
 });
 
+test('the port is taken, with the front door on threads: exit 1, even when its listener shares ports (reusePort) as the threads do', async () => {
+  for (const reusePort of [false, true]) {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen({ port: 0, host: '127.0.0.1', reusePort }, r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await run(['serve', hello, '--port', String(port), '--python', testPython, '--http-threads', '2']);
+      assert.equal(r.code, 1, `reusePort ${reusePort}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stderr, `cortex-local: cannot listen on 127.0.0.1:${port}: address already in use (choose another with --port)\n`);
+      assert.doesNotMatch(r.stdout, /\[hello\/1\/1\]/);
+    } finally {
+      blocker.close();
+    }
+  }
+});
+
 test('python is missing: exit 1 naming the interpreter and how to choose one', async () => {
   const r = await run(['serve', hello, '--port', '0', '--python', '/nonexistent/python3']);
   assert.equal(r.code, 1);
@@ -67,5 +83,8 @@ test('a missing project folder or a bad option: exit 2, one line', async () => {
   const unknown = await run(['serve', hello, '--prot', '80']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /^cortex-local: Unknown option '--prot'/);
-  for (const r of [missing, bad, unknown]) assertNoStack(r.stderr);
+  const threads = await run(['serve', hello, '--port', '0', '--http-threads', 'two']);
+  assert.equal(threads.code, 2);
+  assert.equal(threads.stderr, 'cortex-local: --http-threads must be an integer from 0 to 64, got "two"\n');
+  for (const r of [missing, bad, unknown, threads]) assertNoStack(r.stderr);
 });

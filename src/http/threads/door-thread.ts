@@ -1,0 +1,31 @@
+// A front-door thread: a FrontDoor of its own on the shared port (reusePort:
+// the kernel spreads connections over the threads), its backend the main
+// thread (remote-backend.ts).
+import { parentPort, workerData } from 'node:worker_threads';
+import { FrontDoor } from '../server.ts';
+import type { Command, Control, DoorThreadData } from './protocol.ts';
+import { RemoteBackend } from './remote-backend.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('door-thread.ts runs as a worker thread of serve --http-threads');
+const data = workerData as DoorThreadData;
+const backend = new RemoteBackend(port, data);
+const door = new FrontDoor({ backend, maxBody: data.maxBody, apiKey: data.apiKey });
+const control = (m: Control) => port.postMessage(m);
+
+// Commands share the port with the batches of answers (arrays, read by the
+// backend), so a 'close' comes after every answer sent before it.
+port.on('message', (m: Command | unknown[]) => {
+  if (Array.isArray(m)) return;
+  if (m.t === 'shutdown') door.beginShutdown();
+  else {
+    door.server.close();
+    door.server.closeAllConnections();
+    port.close();
+  }
+});
+
+door.listen(data.host, data.port, true).then(
+  (bound) => control({ t: 'listening', port: bound }),
+  (err: NodeJS.ErrnoException) => control({ t: 'listen-error', code: err.code, message: err.message }),
+);

@@ -1,0 +1,239 @@
+// serve --http-threads N: the front door on N worker threads, all listening
+// on one port (reusePort), while the main thread keeps the pools, the
+// autoscalers and the worker pipes. A thread parses HTTP, admits or refuses
+// (shared counters, pool/admission.ts) and reads bodies; the main thread
+// dispatches admitted requests and sends the answers back.
+import { createServer } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import type { Metrics } from '../../metrics/registry.ts';
+import type { ApiPool } from '../../pool/api-pool.ts';
+import type { Job } from '../../pool/job.ts';
+import { summarize } from '../backend.ts';
+import { detach, Outbox, type Command, type Control, type DoorThreadData, type Downward, type Query, type Upward } from './protocol.ts';
+
+/** How long a thread may take to close its connections before it is terminated. */
+const CLOSE_GRACE_MS = 5_000;
+
+export interface DoorThreadsOptions {
+  count: number;
+  pools: readonly ApiPool[];
+  metrics: Metrics;
+  maxBody: number;
+  apiKey: string | undefined;
+  log: (line: string) => void;
+}
+
+/** One front-door thread as the main thread sees it. */
+class DoorThread {
+  readonly worker: Worker;
+  readonly #outbox: Outbox<Downward>;
+  readonly #jobs = new Map<number, Job>();
+  readonly #threads: DoorThreads;
+
+  constructor(threads: DoorThreads, data: DoorThreadData) {
+    this.#threads = threads;
+    const file = import.meta.url.endsWith('.ts') ? './door-thread.ts' : './door-thread.js';
+    this.worker = new Worker(new URL(file, import.meta.url), { workerData: data });
+    // Answers settled while one pipe read is handled go down in one message.
+    this.#outbox = new Outbox((batch, transfer) => this.worker.postMessage(batch, transfer), queueMicrotask);
+    this.worker.on('message', (m: Upward[] | Control) => {
+      if (Array.isArray(m)) for (const u of m) this.#receive(u);
+    });
+  }
+
+  /** Resolves with the port once the thread listens; rejects with why it could not. */
+  listening(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: Upward[] | Control) => {
+        if (Array.isArray(m)) return;
+        this.worker.off('message', onMessage);
+        this.worker.off('error', reject);
+        if (m.t === 'listening') resolve(m.port);
+        else reject(Object.assign(new Error(m.message), { code: m.code }));
+      };
+      this.worker.on('message', onMessage);
+      this.worker.once('error', reject);
+    });
+  }
+
+  send(m: Downward): void {
+    this.#outbox.push(m);
+  }
+
+  /** After every answer already settled. */
+  command(c: Command): void {
+    this.#outbox.flush();
+    this.worker.postMessage(c);
+  }
+
+  #receive(m: Upward): void {
+    const threads = this.#threads;
+    switch (m.t) {
+      case 'job': {
+        const id = m.id;
+        const job: Job = {
+          body: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength),
+          cancelled: false,
+          settle: (kind, payload) => {
+            this.#jobs.delete(id);
+            const copy = detach(payload);
+            this.#outbox.push({ t: 'settle', id, kind, payload: copy }, copy);
+          },
+          crash: (error) => {
+            this.#jobs.delete(id);
+            this.#outbox.push({ t: 'crash', id, message: error.message, code: error.code });
+          },
+        };
+        this.#jobs.set(id, job);
+        threads.pools[m.gate].dispatch(job);
+        return;
+      }
+      case 'cancel': {
+        const job = this.#jobs.get(m.id);
+        if (job !== undefined) job.cancelled = true;
+        return;
+      }
+      case 'release':
+        threads.pools[m.gate].release();
+        return;
+      case 'answered':
+        threads.metrics.request(threads.pools[m.gate].api.name, m.code, m.seconds);
+        return;
+      case 'log':
+        threads.log(m.line);
+        return;
+      case 'ask':
+        threads.answer(m.query).then(
+          (value) => this.send({ t: 'reply', id: m.id, value }),
+          (err: unknown) => this.send({ t: 'reply-error', id: m.id, message: (err as Error).message }),
+        );
+        return;
+    }
+  }
+}
+
+export class DoorThreads {
+  readonly pools: readonly ApiPool[];
+  readonly metrics: Metrics;
+  readonly log: (line: string) => void;
+  readonly #opts: DoorThreadsOptions;
+  readonly #refused: Int32Array;
+  readonly #threads: DoorThread[] = [];
+  readonly #initErrors: (string | null)[];
+  #address: { host: string; port: number } | null = null;
+  #closing = false;
+
+  constructor(opts: DoorThreadsOptions) {
+    this.#opts = opts;
+    this.pools = opts.pools;
+    this.metrics = opts.metrics;
+    this.log = opts.log;
+    this.#refused = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * opts.pools.length));
+    this.#initErrors = opts.pools.map((p) => p.initError);
+    opts.pools.forEach((pool, i) => {
+      opts.metrics.external(pool.api.name, 503, () => Atomics.load(this.#refused, i));
+      // A refusal's text names the __init__ error; the threads learn it when it changes.
+      pool.on('state', () => {
+        const text = pool.initError;
+        if (text === this.#initErrors[i]) return;
+        this.#initErrors[i] = text;
+        for (const t of this.#threads) t.send({ t: 'init-error', gate: i, text });
+      });
+    });
+  }
+
+  /** Binds every thread to one port; resolves with it. */
+  async listen(host: string, port: number): Promise<number> {
+    // Sockets bound with reusePort share a port with any other socket that
+    // set it, even another server's. A plain bind first finds the port
+    // taken (and picks one when port is 0); the threads then bind it, which
+    // leaves a short gap in which another program could take it.
+    const bound = await probe(host, port);
+    this.#address = { host, port: bound };
+    for (let i = 0; i < this.#opts.count; i++) await this.#spawn();
+    return bound;
+  }
+
+  /** Each thread stops admitting and closes its connections after their answers. */
+  beginShutdown(): void {
+    this.#closing = true;
+    for (const t of this.#threads) t.command({ t: 'shutdown' });
+  }
+
+  /** Closes every connection (answers already settled go out first) and ends the threads. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all(
+      this.#threads.map(async (t) => {
+        const exited = new Promise((resolve) => t.worker.once('exit', resolve));
+        t.command({ t: 'close' });
+        const timer = setTimeout(() => void t.worker.terminate(), CLOSE_GRACE_MS);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  kill(): void {
+    this.#closing = true;
+    for (const t of this.#threads) void t.worker.terminate();
+  }
+
+  answer(query: Query): Promise<unknown> {
+    switch (query.what) {
+      case 'summary':
+        return Promise.resolve(summarize(this.pools[query.gate]));
+      case 'notReady':
+        return Promise.resolve(this.pools.filter((p) => p.readyReplicas === 0).map((p) => p.api.name));
+      case 'metrics':
+        return this.metrics.registry.metrics().then((text) => ({ contentType: this.metrics.registry.contentType, text }));
+    }
+  }
+
+  async #spawn(): Promise<void> {
+    const addr = this.#address as { host: string; port: number };
+    const o = this.#opts;
+    const data: DoorThreadData = {
+      host: addr.host,
+      port: addr.port,
+      maxBody: o.maxBody,
+      apiKey: o.apiKey,
+      apis: this.pools.map((p, i) => ({
+        name: p.api.name,
+        endpoint: p.api.endpoint,
+        maxReplicaConcurrency: p.api.autoscaling.max_replica_concurrency,
+        admission: p.admission.buffer,
+        initError: this.#initErrors[i],
+      })),
+      refused: this.#refused.buffer as SharedArrayBuffer,
+    };
+    const thread = new DoorThread(this, data);
+    this.#threads.push(thread);
+    try {
+      await thread.listening();
+    } catch (err) {
+      await thread.worker.terminate();
+      throw err;
+    }
+    thread.worker.once('exit', (code) => {
+      this.#threads.splice(this.#threads.indexOf(thread), 1);
+      if (this.#closing) return;
+      // A bug, not a request: its connections are lost, the port keeps being served.
+      this.log(`front-door thread ${thread.worker.threadId} stopped (exit code ${code}); starting another`);
+      this.#spawn().catch((err: unknown) => this.log(`could not start a front-door thread: ${(err as Error).message}`));
+    });
+    thread.worker.on('error', (err) => this.log(`front-door thread ${thread.worker.threadId} failed: ${err.stack ?? err.message}`));
+  }
+}
+
+function probe(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      const addr = server.address();
+      const bound = typeof addr === 'object' && addr !== null ? addr.port : port;
+      server.close(() => resolve(bound));
+    });
+  });
+}

@@ -1,0 +1,81 @@
+// An API's admission counters, in shared memory: the pool on the main thread
+// and the front-door threads (serve --http-threads) admit against the same
+// figures. Every operation is an Atomics one, so a request is admitted only
+// while in flight < ready replicas × max_replica_concurrency, whichever thread
+// asks.
+
+const IN_FLIGHT = 0;
+const READY = 1;
+const STOPPED = 2;
+const SLOTS = 3;
+
+export class Admission {
+  /** hand this to another thread and build an Admission on it there */
+  readonly buffer: SharedArrayBuffer;
+  readonly #slots: Int32Array;
+  readonly #perReplica: number;
+
+  constructor(maxReplicaConcurrency: number, buffer = new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT)) {
+    this.buffer = buffer;
+    this.#slots = new Int32Array(buffer);
+    this.#perReplica = maxReplicaConcurrency;
+  }
+
+  get inFlight(): number {
+    return Atomics.load(this.#slots, IN_FLIGHT);
+  }
+
+  get readyReplicas(): number {
+    return Atomics.load(this.#slots, READY);
+  }
+
+  get stopped(): boolean {
+    return Atomics.load(this.#slots, STOPPED) === 1;
+  }
+
+  get capacity(): number {
+    return this.readyReplicas * this.#perReplica;
+  }
+
+  /** Counts the request in flight, or refuses it: at capacity, or stopped. */
+  tryAdmit(): boolean {
+    const slots = this.#slots;
+    for (;;) {
+      const n = Atomics.load(slots, IN_FLIGHT);
+      if (n >= Atomics.load(slots, READY) * this.#perReplica) return false;
+      if (Atomics.compareExchange(slots, IN_FLIGHT, n, n + 1) === n) break;
+    }
+    // Counted first, stopped read second, while stop() writes stopped first
+    // and reads the count second: either this request sees the stop and takes
+    // itself back, or the stopping pool sees it in flight and waits for it.
+    if (Atomics.load(slots, STOPPED) === 1) {
+      this.release();
+      return false;
+    }
+    return true;
+  }
+
+  /** An admitted request is done (answered, or never dispatched). */
+  release(): void {
+    if (Atomics.sub(this.#slots, IN_FLIGHT, 1) === 1) Atomics.notify(this.#slots, IN_FLIGHT);
+  }
+
+  setReadyReplicas(n: number): void {
+    Atomics.store(this.#slots, READY, n);
+  }
+
+  /** No request is admitted from now on. */
+  close(): void {
+    Atomics.store(this.#slots, STOPPED, 1);
+  }
+
+  /** close(), then resolves once none is in flight, whichever thread releases the last. */
+  async stop(): Promise<void> {
+    const slots = this.#slots;
+    this.close();
+    for (let n = Atomics.load(slots, IN_FLIGHT); n !== 0; n = Atomics.load(slots, IN_FLIGHT)) {
+      const wait = Atomics.waitAsync(slots, IN_FLIGHT, n);
+      if (wait.async) await wait.value;
+    }
+  }
+}
