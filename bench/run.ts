@@ -21,7 +21,7 @@ import { distIsFresh, setup, VENV_PYTHON } from './setup.ts';
 /** Above this many cores used by other processes, a cell's figures are flagged. */
 const NOISY_CORES = 0.15;
 
-const ALL_SYSTEMS = ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'bare-node-hop-batch', 'direct-pipe'] as const;
+const ALL_SYSTEMS = ['cortex-local', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'bare-node-hop-batch', 'direct-pipe'] as const;
 type SystemName = (typeof ALL_SYSTEMS)[number];
 
 const ALL_SCENARIOS = ['hello', 'echo', 'cpu', 'overload', 'startup', 'rss'] as const;
@@ -29,6 +29,8 @@ type ScenarioName = (typeof ALL_SCENARIOS)[number];
 
 const DESCRIPTIONS: Record<SystemName, string> = {
   'cortex-local': '`bin/cortex-local serve` (the compiled dist/ when fresh, which setup makes it): node:http front door → pool → framed pipe → Python worker',
+  'cortex-local-1t': 'cortex-local with `serve --http-threads 1`: the front door on a worker thread of its own, the pools and pipes on the main thread, admitted requests and answers handed over in batched messages (hello only)',
+  'cortex-local-2t': 'cortex-local with `serve --http-threads 2`: the front door on 2 worker threads sharing the port (reusePort), admission through shared counters (Atomics) (hello and overload only)',
   fastapi: 'FastAPI + uvicorn (uvloop, httptools) shaped like Cortex 0.15 serve.py: CORS + one http middleware, sync route on a threads_per_worker pool',
   'fastapi-min': 'FastAPI + uvicorn, no middleware, async route calling predict inline: the fastest this stack serves the same predictor',
   'bare-node': 'node:http answering a fixed JSON of the same size (echo: the request body itself): the front door ceiling',
@@ -201,7 +203,7 @@ for (const name of scenarios) {
   switch (name) {
     case 'hello': {
       const sc = await loadScenario('hello', 'hello: the smallest request', resolve(opt.api), {
-        systems: ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-hop', 'bare-node-hop-batch', 'direct-pipe'],
+        systems: ['cortex-local', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-hop', 'bare-node-hop-batch', 'direct-pipe'],
         variants: [bodyVariant('hello', Buffer.from(opt.body), `\`${opt.body}\``)],
         connections: opt.connections.split(',').map(Number),
       });
@@ -238,7 +240,7 @@ for (const name of scenarios) {
     }
     case 'overload': {
       const sc = await loadScenario('overload', 'overload: the 503 path, max_replica_concurrency 1 under 256 connections', join(REPO, 'bench', 'apis', 'slow'), {
-        systems: ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t'],
+        systems: ['cortex-local', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t'],
         // bare-node: a 200 with a JSON the size of cortex-local's 503 answer: node:http's ceiling for this exchange; bare-node-2t: the same on 2 threads.
         bare: JSON.stringify({ error: 'api "slow" is at capacity: 1 requests in flight (max_replica_concurrency 1 × 1 ready replica)', api: 'slow', request_id: '00000000-0000-4000-8000-000000000000' }),
         variants: [bodyVariant('overload', Buffer.from('{"n": 1}'), '`{"n": 1}`')],
@@ -279,6 +281,10 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
   switch (system) {
     case 'cortex-local':
       return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'] });
+    case 'cortex-local-1t':
+      return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'], httpThreads: 1 });
+    case 'cortex-local-2t':
+      return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'], httpThreads: 2 });
     case 'fastapi':
       return startFastapi(sc.predictor, { venvPython: VENV_PYTHON, style: 'cortex015', cpus, body, limitConcurrency: sc.limitConcurrency });
     case 'fastapi-min':
@@ -684,7 +690,7 @@ function matrixReport(sc: Scenario): string {
       lines.push(`| ${s} | ${c} | ${Math.round(l.rps).toLocaleString('en-US')} |${cpu ? ` ${((100 * l.rps) / limit).toFixed(0)} % |` : ''} ${us(l.p50_us)} | ${us(l.p99_us)} | ${us(l.p999_us)} | ${us(l.max_us)} | ${l.errors} | ${r.cores.toFixed(2)} | ${us(r.cpuUsPerReq)} | ${r.peakRssMb.toFixed(0)} MB (${r.peakRootRssMb.toFixed(0)}) | ${flag(r)} |`);
     }
     lines.push('');
-    const comparisons = sc.systems.filter((s) => s !== 'cortex-local');
+    const comparisons = sc.systems.filter((s) => !s.startsWith('cortex-local'));
     if (withCortex && comparisons.length > 0) {
       lines.push('Ratios, cortex-local / other (throughput: higher is better for cortex-local; latency and RSS: lower is better):', '');
       lines.push('| cortex-local / | conns | req/s | p50 | p99 | peak RSS (tree) |');
@@ -695,6 +701,14 @@ function matrixReport(sc: Scenario): string {
         if (a === undefined || b === undefined) continue;
         lines.push(`| ${other} | ${c} | ${ratio(a.load.rps, b.load.rps)} | ${ratio(a.load.p50_us, b.load.p50_us)} | ${ratio(a.load.p99_us, b.load.p99_us)} | ${ratio(a.peakRssMb, b.peakRssMb)} |`);
       }
+      lines.push('');
+    }
+    const threaded = (['cortex-local-1t', 'cortex-local-2t'] as const).flatMap((t) => sc.connections.map((c) => [t, c, summary.get(`cortex-local@${c}`), summary.get(`${t}@${c}`)] as const)).filter(([, , a, b]) => a !== undefined && b !== undefined) as [string, number, Row, Row][];
+    if (threaded.length > 0) {
+      lines.push('The front door on threads of its own (`serve --http-threads N`) against the default, the front door on the main thread with the pools (req/s above 1× and latency below 1× favour the threads):', '');
+      lines.push('| / cortex-local | conns | req/s | p50 | p99 | CPU/req | peak RSS (tree) |');
+      lines.push('|---|---:|---:|---:|---:|---:|---:|');
+      for (const [t, c, main, thr] of threaded) lines.push(`| ${t} | ${c} | ${ratio(thr.load.rps, main.load.rps)} | ${ratio(thr.load.p50_us, main.load.p50_us)} | ${ratio(thr.load.p99_us, main.load.p99_us)} | ${ratio(thr.cpuUsPerReq, main.cpuUsPerReq)} | ${ratio(thr.peakRssMb, main.peakRssMb)} |`);
       lines.push('');
     }
     const hops = (['bare-node-hop', 'bare-node-hop-batch'] as const).flatMap((h) => sc.connections.map((c) => [h, c, summary.get(`bare-node@${c}`), summary.get(`${h}@${c}`)] as const)).filter(([, , a, b]) => a !== undefined && b !== undefined) as [string, number, Row, Row][];
@@ -727,11 +741,18 @@ function overloadReport(sc: Scenario): string {
     lines.push(`| ${s} | ${c} | ${Math.round(l.rps).toLocaleString('en-US')} | ${Math.round(refused).toLocaleString('en-US')} | ${Math.round(l.rps - refused).toLocaleString('en-US')} | ${us(l.p50_us)} | ${us(l.p99_us)} | ${us(l.max_us)} | ${l.errors - l.non2xx} | ${r.probe ?? '–'} | ${r.cores.toFixed(2)} | ${us(r.cpuUsPerReq)} | ${r.peakRssMb.toFixed(0)} MB (${r.peakRootRssMb.toFixed(0)}) | ${flag(r)} |`);
   }
   lines.push('');
-  const a = summary.get('cortex-local');
-  if (a !== undefined) {
-    const refused = a.load.non2xx / a.load.seconds;
-    const others = [...summary.keys()].filter((s) => s !== 'cortex-local');
-    lines.push(`cortex-local: ${Math.round(refused).toLocaleString('en-US')} 503/s against the 30,000/s target (${refused >= 30_000 ? 'met' : 'missed'}).${others.map((s) => (s.startsWith('bare-node') ? ` cortex-local 503/s / ${s} answers/s: ${ratio(refused, (summary.get(s) as Row).load.rps)}.` : ` cortex-local / ${s}: ${ratio(refused, (summary.get(s) as Row).load.non2xx / (summary.get(s) as Row).load.seconds)} the 503s/s.`)).join('')}`, '');
+  const refusedPerS = (r: Row) => r.load.non2xx / r.load.seconds;
+  for (const name of ['cortex-local', 'cortex-local-2t']) {
+    const a = summary.get(name);
+    if (a === undefined) continue;
+    const refused = refusedPerS(a);
+    const others = [...summary.keys()].filter((s) => !s.startsWith('cortex-local'));
+    lines.push(`${name}: ${Math.round(refused).toLocaleString('en-US')} 503/s against the 30,000/s target (${refused >= 30_000 ? 'met' : 'missed'}).${others.map((s) => (s.startsWith('bare-node') ? ` ${name} 503/s / ${s} answers/s: ${ratio(refused, (summary.get(s) as Row).load.rps)}.` : ` ${name} / ${s}: ${ratio(refused, refusedPerS(summary.get(s) as Row))} the 503s/s.`)).join('')}`, '');
+  }
+  const main = summary.get('cortex-local');
+  const threads = summary.get('cortex-local-2t');
+  if (main !== undefined && threads !== undefined) {
+    lines.push(`The front door on 2 threads (\`--http-threads 2\`) / on the main thread: ${ratio(refusedPerS(threads), refusedPerS(main))} the 503s/s, at ${ratio(threads.cpuUsPerReq, main.cpuUsPerReq)} the CPU per answer and ${ratio(threads.peakRssMb, main.peakRssMb)} the peak RSS.`, '');
   }
   const one = summary.get('bare-node');
   const two = summary.get('bare-node-2t');

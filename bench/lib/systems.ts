@@ -137,12 +137,13 @@ export interface PredictorSpec {
   threads: number;
 }
 
-export async function startCortex(p: PredictorSpec, o: { python: string; cpus?: string; body: Buffer; nodeOptions?: string }): Promise<Running> {
+export async function startCortex(p: PredictorSpec, o: { python: string; cpus?: string; body: Buffer; nodeOptions?: string; httpThreads?: number }): Promise<Running> {
   const env = o.nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: o.nodeOptions };
-  const serve = spawnServer(join(REPO, 'bin', 'cortex-local'), ['serve', p.dir, '--port', '0', '--python', o.python], { cpus: o.cpus, env });
+  const threads = o.httpThreads === undefined ? [] : ['--http-threads', String(o.httpThreads)];
+  const serve = spawnServer(join(REPO, 'bin', 'cortex-local'), ['serve', p.dir, '--port', '0', '--python', o.python, ...threads], { cpus: o.cpus, env });
   try {
     const m = await serve.waitFor(/api \S+ ready at (\S+)/, 60_000);
-    return { url: m[1], pid: serve.child.pid as number, how: 'bin/cortex-local serve', stop: () => stopTree(serve.child) };
+    return { url: m[1], pid: serve.child.pid as number, how: `bin/cortex-local serve${threads.length > 0 ? ` ${threads.join(' ')}` : ''}`, stop: () => stopTree(serve.child) };
   } catch (err) {
     await stopTree(serve.child);
     throw err;

@@ -3,7 +3,7 @@
 // thread (remote-backend.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { FrontDoor } from '../server.ts';
-import type { Command, Control, DoorThreadData } from './protocol.ts';
+import type { Batch, Command, Control, DoorThreadData } from './protocol.ts';
 import { RemoteBackend } from './remote-backend.ts';
 
 const port = parentPort;
@@ -13,10 +13,10 @@ const backend = new RemoteBackend(port, data);
 const door = new FrontDoor({ backend, maxBody: data.maxBody, apiKey: data.apiKey });
 const control = (m: Control) => port.postMessage(m);
 
-// Commands share the port with the batches of answers (arrays, read by the
-// backend), so a 'close' comes after every answer sent before it.
-port.on('message', (m: Command | unknown[]) => {
-  if (Array.isArray(m)) return;
+// Commands share the port with the batches of answers (read by the backend),
+// so a 'close' comes after every answer sent before it.
+port.on('message', (m: Command | Batch<unknown>) => {
+  if ('hot' in m) return;
   if (m.t === 'shutdown') door.beginShutdown();
   else {
     door.server.close();

@@ -7,9 +7,9 @@ import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Metrics } from '../../metrics/registry.ts';
 import type { ApiPool } from '../../pool/api-pool.ts';
-import type { Job } from '../../pool/job.ts';
+import type { CrashReport, Job } from '../../pool/job.ts';
 import { summarize } from '../backend.ts';
-import { detach, Outbox, type Command, type Control, type DoorThreadData, type Downward, type Query, type Upward } from './protocol.ts';
+import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type UpHandler } from './protocol.ts';
 
 /** How long a thread may take to close its connections before it is terminated. */
 const CLOSE_GRACE_MS = 5_000;
@@ -23,11 +23,34 @@ export interface DoorThreadsOptions {
   log: (line: string) => void;
 }
 
+/** A request admitted on a front-door thread, dispatched here; its answer goes back down by id. */
+class ThreadJob implements Job {
+  readonly body: Buffer;
+  cancelled = false;
+  readonly #thread: DoorThread;
+  readonly #id: number;
+
+  constructor(thread: DoorThread, id: number, body: Buffer) {
+    this.#thread = thread;
+    this.#id = id;
+    this.body = body;
+  }
+
+  settle(kind: number, payload: Buffer): void {
+    this.#thread.answer(this.#id).settle(this.#id, kind, payload);
+  }
+
+  crash(error: CrashReport): void {
+    this.#thread.answer(this.#id).cold({ t: 'crash', id: this.#id, message: error.message, code: error.code });
+  }
+}
+
 /** One front-door thread as the main thread sees it. */
-class DoorThread {
+class DoorThread implements UpHandler {
   readonly worker: Worker;
-  readonly #outbox: Outbox<Downward>;
-  readonly #jobs = new Map<number, Job>();
+  readonly #outbox: DownOutbox;
+  /** jobs of this thread by id (the thread's slots) */
+  readonly #jobs: (ThreadJob | undefined)[] = [];
   readonly #threads: DoorThreads;
 
   constructor(threads: DoorThreads, data: DoorThreadData) {
@@ -35,17 +58,19 @@ class DoorThread {
     const file = import.meta.url.endsWith('.ts') ? './door-thread.ts' : './door-thread.js';
     this.worker = new Worker(new URL(file, import.meta.url), { workerData: data });
     // Answers settled while one pipe read is handled go down in one message.
-    this.#outbox = new Outbox((batch, transfer) => this.worker.postMessage(batch, transfer), queueMicrotask);
-    this.worker.on('message', (m: Upward[] | Control) => {
-      if (Array.isArray(m)) for (const u of m) this.#receive(u);
+    this.#outbox = new DownOutbox((batch, transfer) => this.worker.postMessage(batch, transfer), queueMicrotask);
+    this.worker.on('message', (m: Batch<ColdUp> | Control) => {
+      if (!('hot' in m)) return;
+      if (m.hot !== null) readUp(m.hot, this);
+      if (m.cold !== null) for (const c of m.cold) this.#receive(c);
     });
   }
 
   /** Resolves with the port once the thread listens; rejects with why it could not. */
   listening(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const onMessage = (m: Upward[] | Control) => {
-        if (Array.isArray(m)) return;
+      const onMessage = (m: Batch<ColdUp> | Control) => {
+        if ('hot' in m) return;
         this.worker.off('message', onMessage);
         this.worker.off('error', reject);
         if (m.t === 'listening') resolve(m.port);
@@ -56,8 +81,14 @@ class DoorThread {
     });
   }
 
-  send(m: Downward): void {
-    this.#outbox.push(m);
+  /** The outbox for job `id`'s answer, the job forgotten. */
+  answer(id: number): DownOutbox {
+    this.#jobs[id] = undefined;
+    return this.#outbox;
+  }
+
+  send(m: ColdDown): void {
+    this.#outbox.cold(m);
   }
 
   /** After every answer already settled. */
@@ -66,49 +97,34 @@ class DoorThread {
     this.worker.postMessage(c);
   }
 
-  #receive(m: Upward): void {
-    const threads = this.#threads;
-    switch (m.t) {
-      case 'job': {
-        const id = m.id;
-        const job: Job = {
-          body: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength),
-          cancelled: false,
-          settle: (kind, payload) => {
-            this.#jobs.delete(id);
-            const copy = detach(payload);
-            this.#outbox.push({ t: 'settle', id, kind, payload: copy }, copy);
-          },
-          crash: (error) => {
-            this.#jobs.delete(id);
-            this.#outbox.push({ t: 'crash', id, message: error.message, code: error.code });
-          },
-        };
-        this.#jobs.set(id, job);
-        threads.pools[m.gate].dispatch(job);
-        return;
-      }
-      case 'cancel': {
-        const job = this.#jobs.get(m.id);
-        if (job !== undefined) job.cancelled = true;
-        return;
-      }
-      case 'release':
-        threads.pools[m.gate].release();
-        return;
-      case 'answered':
-        threads.metrics.request(threads.pools[m.gate].api.name, m.code, m.seconds);
-        return;
-      case 'log':
-        threads.log(m.line);
-        return;
-      case 'ask':
-        threads.answer(m.query).then(
-          (value) => this.send({ t: 'reply', id: m.id, value }),
-          (err: unknown) => this.send({ t: 'reply-error', id: m.id, message: (err as Error).message }),
-        );
-        return;
+  job(id: number, gate: number, body: Buffer): void {
+    const job = new ThreadJob(this, id, body);
+    this.#jobs[id] = job;
+    this.#threads.pools[gate].dispatch(job);
+  }
+
+  cancel(id: number): void {
+    const job = this.#jobs[id];
+    if (job !== undefined) job.cancelled = true;
+  }
+
+  release(gate: number): void {
+    this.#threads.pools[gate].release();
+  }
+
+  answered(gate: number, code: number, seconds: number | null): void {
+    this.#threads.metrics.request(this.#threads.pools[gate].api.name, code, seconds);
+  }
+
+  #receive(m: ColdUp): void {
+    if (m.t === 'log') {
+      this.#threads.log(m.line);
+      return;
     }
+    this.#threads.answer(m.query).then(
+      (value) => this.send({ t: 'reply', id: m.id, value }),
+      (err: unknown) => this.send({ t: 'reply-error', id: m.id, message: (err as Error).message }),
+    );
   }
 }
 

@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { Admission } from '../../pool/admission.ts';
 import type { CrashReport, Job } from '../../pool/job.ts';
 import type { ApiSummary, Backend, Gate } from '../backend.ts';
-import { detach, Outbox, type Downward, type DoorThreadData, type Query, type Upward } from './protocol.ts';
+import { readDown, UpOutbox, type Batch, type ColdDown, type DoorThreadData, type Query } from './protocol.ts';
 
 class RemoteGate implements Gate {
   readonly name: string;
@@ -42,7 +42,7 @@ class RemoteGate implements Gate {
   // The pool releases on the main thread, which is where a stopping pool
   // learns that its last request is done.
   release(): void {
-    this.#backend.send({ t: 'release', gate: this.#index });
+    this.#backend.outbox.release(this.#index);
   }
 
   dispatch(job: Job): void {
@@ -60,38 +60,39 @@ class RemoteGate implements Gate {
 
 export class RemoteBackend implements Backend {
   readonly gates: RemoteGate[];
-  readonly #outbox: Outbox<Upward>;
-  readonly #jobs = new Map<number, Job>();
-  readonly #ids = new WeakMap<Job, number>();
+  readonly outbox: UpOutbox;
+  /** jobs sent up, by id: ids are slots, reused once answered */
+  readonly #jobs: (Job | undefined)[] = [];
+  readonly #free: number[] = [];
   readonly #asked = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
-  #next = 0;
+  #nextAsk = 0;
+  readonly #settle = (id: number, kind: number, payload: Buffer) => {
+    const job = this.#take(id);
+    if (job !== undefined) job.settle(kind, payload);
+  };
 
   constructor(port: MessagePort, data: DoorThreadData) {
     const refused = new Int32Array(data.refused);
     this.gates = data.apis.map((api, i) => new RemoteGate(this, i, api, refused));
     // Requests whose bodies end in the same turn (one poll of many sockets)
     // go up in one message.
-    this.#outbox = new Outbox((batch, transfer) => port.postMessage(batch, transfer), setImmediate);
-    port.on('message', (batch: Downward[] | object) => {
-      if (Array.isArray(batch)) for (const m of batch) this.#receive(m);
+    this.outbox = new UpOutbox((batch, transfer) => port.postMessage(batch, transfer), setImmediate);
+    port.on('message', (m: Batch<ColdDown> | { t: string }) => {
+      if (!('hot' in m)) return;
+      if (m.hot !== null) readDown(m.hot, this.#settle);
+      if (m.cold !== null) for (const c of m.cold) this.#receive(c);
     });
   }
 
-  send(message: Upward, transfer?: Uint8Array): void {
-    this.#outbox.push(message, transfer);
-  }
-
   dispatch(gate: number, job: Job): void {
-    const id = this.#next++;
-    this.#jobs.set(id, job);
-    this.#ids.set(job, id);
-    const body = detach(job.body);
-    this.send({ t: 'job', id, gate, body }, body);
+    const id = this.#free.pop() ?? this.#jobs.length;
+    this.#jobs[id] = job;
+    this.outbox.job(id, gate, job.body);
   }
 
   abandon(job: Job): void {
-    const id = this.#ids.get(job);
-    if (id !== undefined && this.#jobs.has(id)) this.send({ t: 'cancel', id });
+    const id = this.#jobs.indexOf(job);
+    if (id !== -1) this.outbox.cancel(id);
   }
 
   summary(gate: number): Promise<ApiSummary> {
@@ -107,32 +108,34 @@ export class RemoteBackend implements Backend {
   }
 
   answered(gate: number, code: number, seconds: number | null): void {
-    this.send({ t: 'answered', gate, code, seconds });
+    this.outbox.answered(gate, code, seconds);
   }
 
   log(line: string): void {
-    this.send({ t: 'log', line });
+    this.outbox.cold({ t: 'log', line });
+  }
+
+  #take(id: number): Job | undefined {
+    const job = this.#jobs[id];
+    if (job === undefined) return undefined;
+    this.#jobs[id] = undefined;
+    this.#free.push(id);
+    return job;
   }
 
   #ask(query: Query): Promise<unknown> {
-    const id = this.#next++;
+    const id = this.#nextAsk++;
     return new Promise((resolve, reject) => {
       this.#asked.set(id, { resolve, reject });
-      this.send({ t: 'ask', id, query });
+      this.outbox.cold({ t: 'ask', id, query });
     });
   }
 
-  #receive(m: Downward): void {
+  #receive(m: ColdDown): void {
     switch (m.t) {
-      case 'settle':
-      case 'crash': {
-        const job = this.#jobs.get(m.id);
-        if (job === undefined) return;
-        this.#jobs.delete(m.id);
-        if (m.t === 'settle') job.settle(m.kind, Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength));
-        else job.crash({ message: m.message, code: m.code } satisfies CrashReport);
+      case 'crash':
+        this.#take(m.id)?.crash({ message: m.message, code: m.code } satisfies CrashReport);
         return;
-      }
       case 'reply':
       case 'reply-error': {
         const asked = this.#asked.get(m.id);

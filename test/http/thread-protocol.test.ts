@@ -1,0 +1,85 @@
+// The front-door threads' batches: records written in one turn arrive as one
+// message and read back as written, bodies and payloads byte for byte.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DownOutbox, readDown, readUp, UpOutbox, type Batch, type ColdDown, type ColdUp } from '../../src/http/threads/protocol.ts';
+
+function collect<T>() {
+  const posted: { batch: Batch<T>; transfer: ArrayBuffer[] }[] = [];
+  let pending: (() => void) | null = null;
+  return {
+    posted,
+    post: (batch: Batch<T>, transfer: ArrayBuffer[]) => posted.push({ batch, transfer }),
+    schedule: (flush: () => void) => {
+      assert.equal(pending, null, 'one flush scheduled per batch');
+      pending = flush;
+    },
+    turn() {
+      const f = pending;
+      pending = null;
+      f?.();
+    },
+  };
+}
+
+test('upward records of one turn go in one message, its buffer transferred, and read back in order', () => {
+  const c = collect<ColdUp>();
+  const out = new UpOutbox(c.post, c.schedule);
+  const big = Buffer.alloc(50_000, 7);
+  out.job(0, 1, Buffer.from('{"a": 1}'));
+  out.cancel(0);
+  out.job(4_000_000_000, 65_535, big);
+  out.release(2);
+  out.answered(1, 200, 0.00125);
+  out.answered(0, 413, null);
+  out.cold({ t: 'log', line: 'hello' });
+  assert.equal(c.posted.length, 0, 'nothing sent before the turn ends');
+  c.turn();
+  assert.equal(c.posted.length, 1);
+  const { batch, transfer } = c.posted[0];
+  assert.ok(batch.hot !== null);
+  assert.deepEqual(transfer, [batch.hot.buffer], 'the records travel in a buffer of their own');
+  assert.equal(batch.hot.buffer.byteLength, batch.hot.byteLength);
+  assert.deepEqual(batch.cold, [{ t: 'log', line: 'hello' }]);
+  const seen: unknown[] = [];
+  readUp(batch.hot, {
+    job: (id, gate, body) => seen.push(['job', id, gate, body.length === big.length ? body.equals(big) : body.toString()]),
+    cancel: (id) => seen.push(['cancel', id]),
+    release: (gate) => seen.push(['release', gate]),
+    answered: (gate, code, seconds) => seen.push(['answered', gate, code, seconds]),
+  });
+  assert.deepEqual(seen, [
+    ['job', 0, 1, '{"a": 1}'],
+    ['cancel', 0],
+    ['job', 4_000_000_000, 65_535, true],
+    ['release', 2],
+    ['answered', 1, 200, 0.00125],
+    ['answered', 0, 413, null],
+  ]);
+});
+
+test('a turn with nothing written sends nothing; the next turn starts a new batch', () => {
+  const c = collect<ColdDown>();
+  const out = new DownOutbox(c.post, c.schedule);
+  out.flush();
+  assert.equal(c.posted.length, 0);
+  out.settle(3, 11, Buffer.from('{"ok": true}'));
+  c.turn();
+  out.settle(5, 12, Buffer.from([0, 255, 1]));
+  out.settle(6, 11, Buffer.alloc(0));
+  c.turn();
+  assert.equal(c.posted.length, 2);
+  const read = (hot: Uint8Array | null) => {
+    const got: [number, number, string][] = [];
+    readDown(hot as Uint8Array, (id, kind, payload) => got.push([id, kind, payload.toString('hex')]));
+    return got;
+  };
+  assert.deepEqual(read(c.posted[0].batch.hot), [[3, 11, Buffer.from('{"ok": true}').toString('hex')]]);
+  assert.deepEqual(read(c.posted[1].batch.hot), [[5, 12, '00ff01'], [6, 11, '']]);
+  assert.equal(c.posted[1].batch.cold, null);
+});
+
+test('a corrupt record is an error naming where it is, not a silent skip', () => {
+  assert.throws(() => readUp(new Uint8Array([9]), { job() {}, cancel() {}, release() {}, answered() {} }), /unknown record 9 at byte 0/);
+  assert.throws(() => readDown(new Uint8Array([2]), () => {}), /unknown record 2 at byte 0/);
+});
