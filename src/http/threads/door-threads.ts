@@ -52,9 +52,11 @@ class DoorThread implements UpHandler {
   /** jobs of this thread by id (the thread's slots) */
   readonly #jobs: (ThreadJob | undefined)[] = [];
   readonly #threads: DoorThreads;
+  readonly #unreceived: Int32Array;
 
   constructor(threads: DoorThreads, data: DoorThreadData) {
     this.#threads = threads;
+    this.#unreceived = new Int32Array(data.unreceived);
     const file = import.meta.url.endsWith('.ts') ? './door-thread.ts' : './door-thread.js';
     this.worker = new Worker(new URL(file, import.meta.url), { workerData: data });
     // Answers settled while one pipe read is handled go down in one message.
@@ -98,6 +100,7 @@ class DoorThread implements UpHandler {
   }
 
   job(id: number, gate: number, body: Buffer): void {
+    Atomics.sub(this.#unreceived, gate, 1);
     const job = new ThreadJob(this, id, body);
     this.#jobs[id] = job;
     this.#threads.pools[gate].dispatch(job);
@@ -109,7 +112,17 @@ class DoorThread implements UpHandler {
   }
 
   release(gate: number): void {
+    Atomics.sub(this.#unreceived, gate, 1);
     this.#threads.pools[gate].release();
+  }
+
+  /** The thread is gone: what it admitted and never handed over is released. */
+  releaseUnreceived(): number {
+    let n = 0;
+    this.#threads.pools.forEach((pool, gate) => {
+      for (let left = Atomics.exchange(this.#unreceived, gate, 0); left > 0; left--, n++) pool.release();
+    });
+    return n;
   }
 
   answered(gate: number, code: number, seconds: number | null): void {
@@ -156,6 +169,11 @@ export class DoorThreads {
         for (const t of this.#threads) t.send({ t: 'init-error', gate: i, text });
       });
     });
+  }
+
+  /** the front-door threads running now */
+  get workers(): Worker[] {
+    return this.#threads.map((t) => t.worker);
   }
 
   /** Binds every thread to one port; resolves with it. */
@@ -222,6 +240,7 @@ export class DoorThreads {
         initError: this.#initErrors[i],
       })),
       refused: this.#refused.buffer as SharedArrayBuffer,
+      unreceived: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * this.pools.length),
     };
     const thread = new DoorThread(this, data);
     this.#threads.push(thread);
@@ -231,14 +250,16 @@ export class DoorThreads {
       await thread.worker.terminate();
       throw err;
     }
+    const threadId = thread.worker.threadId;
     thread.worker.once('exit', (code) => {
       this.#threads.splice(this.#threads.indexOf(thread), 1);
+      const lost = thread.releaseUnreceived();
       if (this.#closing) return;
       // A bug, not a request: its connections are lost, the port keeps being served.
-      this.log(`front-door thread ${thread.worker.threadId} stopped (exit code ${code}); starting another`);
+      this.log(`front-door thread ${threadId} stopped (exit code ${code}) with ${lost} admitted request${lost === 1 ? '' : 's'} not yet handed over; starting another`);
       this.#spawn().catch((err: unknown) => this.log(`could not start a front-door thread: ${(err as Error).message}`));
     });
-    thread.worker.on('error', (err) => this.log(`front-door thread ${thread.worker.threadId} failed: ${err.stack ?? err.message}`));
+    thread.worker.on('error', (err) => this.log(`front-door thread ${threadId} failed: ${err.stack ?? err.message}`));
   }
 }
 

@@ -15,6 +15,12 @@ export interface DoorThreadData {
   apis: { name: string; endpoint: string; maxReplicaConcurrency: number; admission: SharedArrayBuffer; initError: string | null }[];
   /** one Int32 per API: 503s answered by the front-door threads, for /metrics */
   refused: SharedArrayBuffer;
+  /**
+   * one Int32 per API, this thread's own: requests it admitted that the main
+   * thread has not yet received (as a job or a release). Should the thread
+   * die, the main thread releases that many, so no capacity is lost with it.
+   */
+  unreceived: SharedArrayBuffer;
 }
 
 export type Query = { what: 'summary'; gate: number } | { what: 'notReady' } | { what: 'metrics' };

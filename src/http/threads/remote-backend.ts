@@ -14,9 +14,10 @@ class RemoteGate implements Gate {
   readonly #index: number;
   readonly #admission: Admission;
   readonly #refused: Int32Array;
+  readonly #unreceived: Int32Array;
   readonly #backend: RemoteBackend;
 
-  constructor(backend: RemoteBackend, index: number, api: DoorThreadData['apis'][number], refused: Int32Array) {
+  constructor(backend: RemoteBackend, index: number, api: DoorThreadData['apis'][number], refused: Int32Array, unreceived: Int32Array) {
     this.#backend = backend;
     this.#index = index;
     this.name = api.name;
@@ -25,6 +26,7 @@ class RemoteGate implements Gate {
     this.initError = api.initError;
     this.#admission = new Admission(api.maxReplicaConcurrency, api.admission);
     this.#refused = refused;
+    this.#unreceived = unreceived;
   }
 
   get readyReplicas(): number {
@@ -36,7 +38,9 @@ class RemoteGate implements Gate {
   }
 
   tryAdmit(): boolean {
-    return this.#admission.tryAdmit();
+    if (!this.#admission.tryAdmit()) return false;
+    Atomics.add(this.#unreceived, this.#index, 1);
+    return true;
   }
 
   // The pool releases on the main thread, which is where a stopping pool
@@ -73,7 +77,8 @@ export class RemoteBackend implements Backend {
 
   constructor(port: MessagePort, data: DoorThreadData) {
     const refused = new Int32Array(data.refused);
-    this.gates = data.apis.map((api, i) => new RemoteGate(this, i, api, refused));
+    const unreceived = new Int32Array(data.unreceived);
+    this.gates = data.apis.map((api, i) => new RemoteGate(this, i, api, refused, unreceived));
     // Requests whose bodies end in the same turn (one poll of many sockets)
     // go up in one message.
     this.outbox = new UpOutbox((batch, transfer) => port.postMessage(batch, transfer), setImmediate);
