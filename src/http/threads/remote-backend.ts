@@ -1,5 +1,5 @@
 // The Backend of a front-door thread: admission in shared memory, everything
-// else as messages to the main thread (main-side.ts answers them).
+// else as messages to the main thread (door-threads.ts answers them).
 import type { MessagePort } from 'node:worker_threads';
 import { Admission } from '../../pool/admission.ts';
 import type { CrashReport, Job } from '../../pool/job.ts';
@@ -43,8 +43,8 @@ class RemoteGate implements Gate {
     return true;
   }
 
-  // The pool releases on the main thread, which is where a stopping pool
-  // learns that its last request is done.
+  // Released on the main thread once it receives this: until then the
+  // request counts among this thread's unreceived ones (DoorThreadData).
   release(): void {
     this.#backend.outbox.release(this.#index);
   }
