@@ -703,27 +703,32 @@ function matrixReport(sc: Scenario): string {
       }
       lines.push('');
     }
-    const threaded = (['cortex-local-1t', 'cortex-local-2t'] as const).flatMap((t) => sc.connections.map((c) => [t, c, summary.get(`cortex-local@${c}`), summary.get(`${t}@${c}`)] as const)).filter(([, , a, b]) => a !== undefined && b !== undefined) as [string, number, Row, Row][];
-    if (threaded.length > 0) {
-      lines.push('The front door on threads of its own (`serve --http-threads N`) against the default, the front door on the main thread with the pools (req/s above 1× and latency below 1× favour the threads):', '');
-      lines.push('| / cortex-local | conns | req/s | p50 | p99 | CPU/req | peak RSS (tree) |');
-      lines.push('|---|---:|---:|---:|---:|---:|---:|');
-      for (const [t, c, main, thr] of threaded) lines.push(`| ${t} | ${c} | ${ratio(thr.load.rps, main.load.rps)} | ${ratio(thr.load.p50_us, main.load.p50_us)} | ${ratio(thr.load.p99_us, main.load.p99_us)} | ${ratio(thr.cpuUsPerReq, main.cpuUsPerReq)} | ${ratio(thr.peakRssMb, main.peakRssMb)} |`);
-      lines.push('');
-    }
-    const hops = (['bare-node-hop', 'bare-node-hop-batch'] as const).flatMap((h) => sc.connections.map((c) => [h, c, summary.get(`bare-node@${c}`), summary.get(`${h}@${c}`)] as const)).filter(([, , a, b]) => a !== undefined && b !== undefined) as [string, number, Row, Row][];
-    if (hops.length > 0) {
-      lines.push('A front door on its own thread (node:worker_threads) would hand every admitted request to the thread that holds the pool and the pipes, and take the answer back. **bare-node-hop** pays exactly that hop on top of bare-node (request body → main thread → answer, one postMessage each way per request); **bare-node-hop-batch** sends the requests read in one event-loop turn in one message and gets their answers back in one. Against the 1-thread bare-node (req/s above 1× and latency below 1× would mean the hop pays for itself, the HTTP work having moved to another core):', '');
-      lines.push('| / bare-node | conns | req/s | p50 | p99 | CPU/req |');
-      lines.push('|---|---:|---:|---:|---:|---:|');
-      for (const [h, c, one, hop] of hops) lines.push(`| ${h} | ${c} | ${ratio(hop.load.rps, one.load.rps)} | ${ratio(hop.load.p50_us, one.load.p50_us)} | ${ratio(hop.load.p99_us, one.load.p99_us)} | ${ratio(hop.cpuUsPerReq, one.cpuUsPerReq)} |`);
-      lines.push('');
-    }
+    lines.push(
+      ...variantRatios(summary, 'cortex-local', ['cortex-local-1t', 'cortex-local-2t'], sc.connections, true,
+        'The front door on threads of its own (`serve --http-threads N`) against the default, the front door on the main thread with the pools (req/s above 1× and latency below 1× favour the threads):'),
+      ...variantRatios(summary, 'bare-node', ['bare-node-hop', 'bare-node-hop-batch'], sc.connections, false,
+        'A front door on its own thread (node:worker_threads) would hand every admitted request to the thread that holds the pool and the pipes, and take the answer back. **bare-node-hop** pays exactly that hop on top of bare-node (request body → main thread → answer, one postMessage each way per request); **bare-node-hop-batch** sends the requests read in one event-loop turn in one message and gets their answers back in one. Against the 1-thread bare-node (req/s above 1× and latency below 1× would mean the hop pays for itself, the HTTP work having moved to another core):'),
+    );
     if (cpu) {
       lines.push(`Physical limit: ${sc.predictor.workers} workers / ${sc.predictor.config.cpu_ms ?? 5} ms of CPU = ${limit} req/s, which needs both cores for the predictor alone; the server around it and wrk share the same 2 cores, so no system can reach it here. Target (issue 7): ≥ 95 %.`, '');
     }
   }
   return lines.join('\n');
+}
+
+/** A table of each variant / the system it varies, per connection count; nothing when the run has no such pair. */
+function variantRatios(summary: Map<string, Row>, base: string, variants: string[], connections: number[], rss: boolean, intro: string): string[] {
+  const pairs = variants.flatMap((v) => connections.map((c) => [v, c, summary.get(`${base}@${c}`), summary.get(`${v}@${c}`)] as const));
+  const rows = pairs.filter(([, , b, v]) => b !== undefined && v !== undefined) as [string, number, Row, Row][];
+  if (rows.length === 0) return [];
+  return [
+    intro,
+    '',
+    `| / ${base} | conns | req/s | p50 | p99 | CPU/req |${rss ? ' peak RSS (tree) |' : ''}`,
+    `|---|---:|---:|---:|---:|---:|${rss ? '---:|' : ''}`,
+    ...rows.map(([v, c, b, r]) => `| ${v} | ${c} | ${ratio(r.load.rps, b.load.rps)} | ${ratio(r.load.p50_us, b.load.p50_us)} | ${ratio(r.load.p99_us, b.load.p99_us)} | ${ratio(r.cpuUsPerReq, b.cpuUsPerReq)} |${rss ? ` ${ratio(r.peakRssMb, b.peakRssMb)} |` : ''}`),
+    '',
+  ];
 }
 
 function overloadReport(sc: Scenario): string {
