@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { CrashReport } from '../pool/job.ts';
 import { Kind } from '../python-bridge/frames.ts';
+import { ApiKey } from './api-key.ts';
 import type { Backend, Gate } from './backend.ts';
 import { Refusal } from './refusal.ts';
 import { CORS_HEADERS, sendJson, sendRaw, sendRefusal, truncate } from './responses.ts';
@@ -39,14 +40,14 @@ export class FrontDoor {
   readonly #byEndpoint = new Map<string, Route>();
   readonly #backend: Backend;
   readonly #maxBody: number;
-  readonly #apiKey: string | undefined;
+  readonly #apiKey: ApiKey | null;
   #closing = false;
 
   constructor(opts: FrontDoorOptions) {
     this.#backend = opts.backend;
     opts.backend.gates.forEach((gate, index) => this.#byEndpoint.set(gate.endpoint, { gate, index, refusal: new Refusal(gate) }));
     this.#maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
-    this.#apiKey = opts.apiKey;
+    this.#apiKey = opts.apiKey === undefined ? null : new ApiKey(opts.apiKey);
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#handle(req, res));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket));
   }
@@ -99,7 +100,7 @@ export class FrontDoor {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const { path, query } = splitUrl(req.url ?? '/');
     if (this.#closing) res.shouldKeepAlive = false;
-    if (this.#apiKey !== undefined && path !== '/healthz' && req.headers.authorization !== `Bearer ${this.#apiKey}`) {
+    if (this.#apiKey !== null && path !== '/healthz' && !this.#apiKey.accepts(req.headers.authorization)) {
       sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' });
       return;
     }

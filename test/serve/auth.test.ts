@@ -26,15 +26,17 @@ async function call(path: string, method: 'GET' | 'POST', authorization?: string
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
 }
 
-test('a prediction without the key, or with another, is a 401 saying how to send it; with the key it is answered', async () => {
-  for (const authorization of [undefined, `Bearer ${KEY}x`, KEY, `bearer ${KEY}`]) {
+test('a prediction without the key, or with another, is a 401 saying how to send it; with the key it is answered, the scheme in any case', async () => {
+  for (const authorization of [undefined, `Bearer ${KEY}x`, `Bearer ${KEY.slice(0, -1)}`, KEY, `Basic ${KEY}`, `Bearer`, '']) {
     const r = await call('/echo', 'POST', authorization);
     assert.equal(r.status, 401, `authorization: ${authorization}`);
     assert.deepEqual(r.body, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' });
   }
-  const ok = await call('/echo', 'POST', `Bearer ${KEY}`);
-  assert.equal(ok.status, 200);
-  assert.deepEqual(ok.body, { x: 1 });
+  for (const authorization of [`Bearer ${KEY}`, `bearer ${KEY}`, `BEARER  ${KEY} `]) {
+    const ok = await call('/echo', 'POST', authorization);
+    assert.equal(ok.status, 200, `authorization: ${authorization}`);
+    assert.deepEqual(ok.body, { x: 1 });
+  }
 });
 
 test('status routes need the key too, except /healthz', async () => {
