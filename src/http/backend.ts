@@ -50,7 +50,7 @@ export interface Backend {
   log(line: string): void;
 }
 
-export function summarize(pool: ApiPool): ApiSummary {
+function summarize(pool: ApiPool): ApiSummary {
   const s = pool.status();
   // Between retries of a failing __init__ the replica is 'starting'; until
   // one succeeds the API is still in error, with the traceback to show.

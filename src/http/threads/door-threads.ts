@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Metrics } from '../../metrics/registry.ts';
 import type { ApiPool } from '../../pool/api-pool.ts';
 import type { CrashReport, Job } from '../../pool/job.ts';
-import { summarize } from '../backend.ts';
+import { LocalBackend } from '../backend.ts';
 import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type UpHandler } from './protocol.ts';
 
 /** How long a thread may take to close its connections before it is terminated. */
@@ -147,6 +147,7 @@ export class DoorThreads {
   readonly log: (line: string) => void;
   readonly #opts: DoorThreadsOptions;
   readonly #refused: Int32Array;
+  readonly #local: LocalBackend;
   readonly #threads: DoorThread[] = [];
   readonly #initErrors: (string | null)[];
   #address: { host: string; port: number } | null = null;
@@ -157,6 +158,7 @@ export class DoorThreads {
     this.pools = opts.pools;
     this.metrics = opts.metrics;
     this.log = opts.log;
+    this.#local = new LocalBackend(opts.pools, opts.metrics, opts.log);
     this.#refused = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * opts.pools.length));
     this.#initErrors = opts.pools.map((p) => p.initError);
     opts.pools.forEach((pool, i) => {
@@ -213,14 +215,15 @@ export class DoorThreads {
     for (const t of this.#threads) void t.worker.terminate();
   }
 
+  /** A thread's question about the APIs, answered as the main-thread front door would. */
   answer(query: Query): Promise<unknown> {
     switch (query.what) {
       case 'summary':
-        return Promise.resolve(summarize(this.pools[query.gate]));
+        return this.#local.summary(query.gate);
       case 'notReady':
-        return Promise.resolve(this.pools.filter((p) => p.readyReplicas === 0).map((p) => p.api.name));
+        return this.#local.notReady();
       case 'metrics':
-        return this.metrics.registry.metrics().then((text) => ({ contentType: this.metrics.registry.contentType, text }));
+        return this.#local.metrics();
     }
   }
 
