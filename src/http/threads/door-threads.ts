@@ -250,6 +250,7 @@ export class DoorThreads {
     try {
       await thread.listening();
     } catch (err) {
+      this.#threads.splice(this.#threads.indexOf(thread), 1);
       await thread.worker.terminate();
       throw err;
     }
