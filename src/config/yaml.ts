@@ -1,7 +1,7 @@
 // cortex.yaml's YAML dialect: go-yaml v2 as Cortex 0.15 used it (YAML 1.1
 // scalars, merge keys, duplicate keys keep the last value), with positions
 // kept so every error can point at line:column.
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type CollectionTag, type Document, type Node, type ScalarTag } from 'yaml';
 
 export interface Position {
   line: number;
@@ -58,6 +58,15 @@ const keepTag = (t: Tag) =>
   // of the 1.1 floats keep only .inf/.nan, which go-yaml v2 reads the same way
   (t.tag !== FLOAT_TAG || t.test?.test('.nan') === true);
 
+// go-yaml v2 reads a plain integer with Go's strconv.ParseInt(text, 0, 64):
+// a leading 0 means octal, so `08` and `09` are no integers there but floats
+// (yamlStyleFloat), which Cortex's int fields refuse. The yaml package's 1.1
+// decimal rule takes any leading zeros; it is narrowed to go-yaml's.
+const INT_TAG = 'tag:yaml.org,2002:int';
+const GO_DECIMAL_INT = /^[-+]?(?:0|[1-9][0-9_]*)$/;
+const goYamlTag = (t: ScalarTag | CollectionTag): ScalarTag | CollectionTag =>
+  t.tag === INT_TAG && t.format === undefined ? { ...(t as ScalarTag), test: GO_DECIMAL_INT } : t;
+
 /** Aliases may repeat a block a few times; a file that expands past this is an alias bomb, not a config. */
 const MAX_ALIAS_EXPANSION = 100_000;
 
@@ -68,7 +77,7 @@ export function parseYaml(text: string): ParsedYaml {
     uniqueKeys: false,
     lineCounter,
     prettyErrors: false,
-    customTags: (tags) => [...tags.filter((t) => typeof t === 'object' && keepTag(t as Tag)), goYamlFloat],
+    customTags: (tags) => [...tags.filter((t) => typeof t === 'object' && keepTag(t as Tag)).map((t) => goYamlTag(t as ScalarTag | CollectionTag)), goYamlFloat],
   });
   const pos = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset);

@@ -414,7 +414,7 @@ describe('type rules', () => {
   const cases: [string, string][] = [
     // int fields: only YAML integers
     ...['min_replicas', 'max_replicas', 'init_replicas', 'workers_per_replica', 'threads_per_worker', 'max_replica_concurrency'].flatMap((key): [string, string][] =>
-      ['1.5', '"2"', 'true', 'yes', '[1]', '{a: 1}', '2.0', '1e3'].map((v) => [withField('autoscaling', key, v), `autoscaling.${key}`]),
+      ['1.5', '"2"', 'true', 'yes', '[1]', '{a: 1}', '2.0', '1e3', '08'].map((v) => [withField('autoscaling', key, v), `autoscaling.${key}`]),
     ),
     ...['1.5', '"1"', 'true', '[1]', '1.0'].map((v): [string, string] => [withField('compute', 'gpu', v), 'compute.gpu']),
     // float fields: YAML ints and floats, not strings or booleans
@@ -1100,6 +1100,9 @@ describe('YAML 1.1 dialect (go-yaml v2)', () => {
     ['Null', null],
     ['NULL', null],
     ['0x1F', 31],
+    ['010', 8],
+    ['00', 0],
+    ['-07', -7],
     ['1_000', 1000],
     ['129e6', 129000000],
     ['1.5e3', 1500],
@@ -1127,6 +1130,9 @@ describe('YAML 1.1 dialect (go-yaml v2)', () => {
     ['1e3', 1000],
     ['.inf', Infinity],
     ['-.Inf', -Infinity],
+    // strconv.ParseInt(_, 0, _) reads a leading 0 as octal: 08 is no integer, so a float
+    ['08', 8],
+    ['-09', -9],
   ];
   for (const [v, n] of floats) test(`${v} is the float ${n}`, () => assert.equal(config(v), n));
   test('python_path: . is the project folder (a string, not NaN)', () => {
