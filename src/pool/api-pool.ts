@@ -78,11 +78,9 @@ export class ApiPool extends EventEmitter {
   readonly #hooks: ReplicaHooks;
   readonly #maxOutstanding: number;
   #available: PoolWorker[] = [];
-  #readyReplicas = 0;
   #desired = 0;
   #nextId = 1;
   #everReady = false;
-  #stopped = false;
   readonly #onReleased = () => this.#startPending();
 
   constructor(opts: ApiPoolOptions) {
@@ -120,12 +118,12 @@ export class ApiPool extends EventEmitter {
   }
 
   get readyReplicas(): number {
-    return this.#readyReplicas;
+    return this.admission.readyReplicas;
   }
 
   /** why the API cannot start: a replica's last __init__ traceback, while none is ready */
   get initError(): string | null {
-    if (this.#readyReplicas > 0) return null;
+    if (this.admission.readyReplicas > 0) return null;
     for (const r of this.#replicas) if (r.initError !== null) return r.initError;
     return null;
   }
@@ -160,7 +158,7 @@ export class ApiPool extends EventEmitter {
   }
 
   setDesiredReplicas(n: number): void {
-    if (this.#stopped) return;
+    if (this.admission.stopped) return;
     this.#desired = n;
     this.#reconcile();
   }
@@ -203,7 +201,6 @@ export class ApiPool extends EventEmitter {
    * drains every replica (workers finish and exit).
    */
   async stop(): Promise<void> {
-    this.#stopped = true;
     await this.admission.stop();
     this.#pending.length = 0;
     await Promise.all(this.#replicas.map((r) => r.drain()));
@@ -212,7 +209,6 @@ export class ApiPool extends EventEmitter {
 
   /** Immediate stop: kills every worker. */
   kill(): void {
-    this.#stopped = true;
     this.admission.close();
     this.#pending.length = 0;
     for (const r of this.#replicas) r.kill();
@@ -257,8 +253,7 @@ export class ApiPool extends EventEmitter {
 
   #onReplicaState(r: Replica): void {
     this.#available = this.#replicas.filter((x) => x.state === 'ready').flatMap((x) => x.workers);
-    this.#readyReplicas = this.#replicas.reduce((n, x) => n + (x.state === 'ready' ? 1 : 0), 0);
-    this.admission.setReadyReplicas(this.#readyReplicas);
+    this.admission.setReadyReplicas(this.#replicas.reduce((n, x) => n + (x.state === 'ready' ? 1 : 0), 0));
     if (r.state === 'stopped') {
       this.#replicas.splice(this.#replicas.indexOf(r), 1);
       this.#ledger.release(this.#owner(r.id));
@@ -300,7 +295,7 @@ export class ApiPool extends EventEmitter {
   }
 
   #startPending(): void {
-    if (this.#stopped) return;
+    if (this.admission.stopped) return;
     while (this.#pending.length > 0) {
       const p = this.#pending[0];
       const owner = this.#owner(p.id);

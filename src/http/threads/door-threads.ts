@@ -51,11 +51,12 @@ class DoorThread implements UpHandler {
   readonly #outbox: DownOutbox;
   /** jobs of this thread by id (the thread's slots) */
   readonly #jobs: (ThreadJob | undefined)[] = [];
-  readonly #threads: DoorThreads;
+  /** the pools, reached as the main-thread front door reaches them */
+  readonly #local: LocalBackend;
   readonly #unreceived: Int32Array;
 
-  constructor(threads: DoorThreads, data: DoorThreadData) {
-    this.#threads = threads;
+  constructor(local: LocalBackend, data: DoorThreadData) {
+    this.#local = local;
     this.#unreceived = new Int32Array(data.unreceived);
     const file = import.meta.url.endsWith('.ts') ? './door-thread.ts' : './door-thread.js';
     this.worker = new Worker(new URL(file, import.meta.url), { workerData: data });
@@ -103,7 +104,7 @@ class DoorThread implements UpHandler {
     Atomics.sub(this.#unreceived, gate, 1);
     const job = new ThreadJob(this, id, body);
     this.#jobs[id] = job;
-    this.#threads.pools[gate].dispatch(job);
+    this.#local.gates[gate].dispatch(job);
   }
 
   cancel(id: number): void {
@@ -113,38 +114,47 @@ class DoorThread implements UpHandler {
 
   release(gate: number): void {
     Atomics.sub(this.#unreceived, gate, 1);
-    this.#threads.pools[gate].release();
+    this.#local.gates[gate].release();
   }
 
   /** The thread is gone: what it admitted and never handed over is released. */
   releaseUnreceived(): number {
     let n = 0;
-    this.#threads.pools.forEach((pool, gate) => {
-      for (let left = Atomics.exchange(this.#unreceived, gate, 0); left > 0; left--, n++) pool.release();
+    this.#local.gates.forEach((g, gate) => {
+      for (let left = Atomics.exchange(this.#unreceived, gate, 0); left > 0; left--, n++) g.release();
     });
     return n;
   }
 
   answered(gate: number, code: number, seconds: number | null): void {
-    this.#threads.metrics.request(this.#threads.pools[gate].api.name, code, seconds);
+    this.#local.answered(gate, code, seconds);
   }
 
   #receive(m: ColdUp): void {
     if (m.t === 'log') {
-      this.#threads.log(m.line);
+      this.#local.log(m.line);
       return;
     }
-    this.#threads.answer(m.query).then(
+    this.#ask(m.query).then(
       (value) => this.send({ t: 'reply', id: m.id, value }),
       (err: unknown) => this.send({ t: 'reply-error', id: m.id, message: (err as Error).message }),
     );
   }
+
+  /** A thread's question about the APIs, answered as the main-thread front door would. */
+  #ask(query: Query): Promise<unknown> {
+    switch (query.what) {
+      case 'summary':
+        return this.#local.summary(query.gate);
+      case 'notReady':
+        return this.#local.notReady();
+      case 'metrics':
+        return this.#local.metrics();
+    }
+  }
 }
 
 export class DoorThreads {
-  readonly pools: readonly ApiPool[];
-  readonly metrics: Metrics;
-  readonly log: (line: string) => void;
   readonly #opts: DoorThreadsOptions;
   readonly #refused: Int32Array;
   readonly #local: LocalBackend;
@@ -155,9 +165,6 @@ export class DoorThreads {
 
   constructor(opts: DoorThreadsOptions) {
     this.#opts = opts;
-    this.pools = opts.pools;
-    this.metrics = opts.metrics;
-    this.log = opts.log;
     this.#local = new LocalBackend(opts.pools, opts.metrics, opts.log);
     this.#refused = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * opts.pools.length));
     this.#initErrors = opts.pools.map((p) => p.initError);
@@ -215,18 +222,6 @@ export class DoorThreads {
     for (const t of this.#threads) void t.worker.terminate();
   }
 
-  /** A thread's question about the APIs, answered as the main-thread front door would. */
-  answer(query: Query): Promise<unknown> {
-    switch (query.what) {
-      case 'summary':
-        return this.#local.summary(query.gate);
-      case 'notReady':
-        return this.#local.notReady();
-      case 'metrics':
-        return this.#local.metrics();
-    }
-  }
-
   async #spawn(): Promise<void> {
     const addr = this.#address as { host: string; port: number };
     const o = this.#opts;
@@ -235,7 +230,7 @@ export class DoorThreads {
       port: addr.port,
       maxBody: o.maxBody,
       apiKey: o.apiKey,
-      apis: this.pools.map((p, i) => ({
+      apis: o.pools.map((p, i) => ({
         name: p.api.name,
         endpoint: p.api.endpoint,
         maxReplicaConcurrency: p.api.autoscaling.max_replica_concurrency,
@@ -243,9 +238,9 @@ export class DoorThreads {
         initError: this.#initErrors[i],
       })),
       refused: this.#refused.buffer as SharedArrayBuffer,
-      unreceived: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * this.pools.length),
+      unreceived: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * o.pools.length),
     };
-    const thread = new DoorThread(this, data);
+    const thread = new DoorThread(this.#local, data);
     this.#threads.push(thread);
     try {
       await thread.listening();
@@ -260,10 +255,10 @@ export class DoorThreads {
       const lost = thread.releaseUnreceived();
       if (this.#closing) return;
       // A bug, not a request: its connections are lost, the port keeps being served.
-      this.log(`front-door thread ${threadId} stopped (exit code ${code}) with ${lost} admitted request${lost === 1 ? '' : 's'} not yet handed over; starting another`);
-      this.#spawn().catch((err: unknown) => this.log(`could not start a front-door thread: ${(err as Error).message}`));
+      o.log(`front-door thread ${threadId} stopped (exit code ${code}) with ${lost} admitted request${lost === 1 ? '' : 's'} not yet handed over; starting another`);
+      this.#spawn().catch((err: unknown) => o.log(`could not start a front-door thread: ${(err as Error).message}`));
     });
-    thread.worker.on('error', (err) => this.log(`front-door thread ${threadId} failed: ${err.stack ?? err.message}`));
+    thread.worker.on('error', (err) => o.log(`front-door thread ${threadId} failed: ${err.stack ?? err.message}`));
   }
 }
 
