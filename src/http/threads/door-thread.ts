@@ -19,8 +19,7 @@ port.on('message', (m: Command | Batch<unknown>) => {
   if ('hot' in m) return;
   if (m.t === 'shutdown') door.beginShutdown();
   else {
-    door.server.close();
-    door.server.closeAllConnections();
+    door.kill();
     port.close();
   }
 });
