@@ -740,16 +740,17 @@ function overloadReport(sc: Scenario): string {
   lines.push('| system | conns | answers/s | 503 (non-2xx)/s | 200/s | p50 | p99 | max | socket errors | probe | server CPU (cores) | CPU/req | peak RSS, tree (root) | other load |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const summary = new Map<string, Row>();
+  // summarize() adds up non-2xx answers over the rounds (and errors with them), so their rate is over every round's seconds.
+  const refusedPerS = (r: Row) => r.load.non2xx / (r.load.seconds * r.round);
   for (const c of sc.connections) for (const s of sc.systems) {
     const r = summarize(sc.name, sc.variants[0].label, s, c);
     if (r === null) continue;
     summary.set(s, r);
     const l = r.load;
-    const refused = l.non2xx / l.seconds;
+    const refused = refusedPerS(r);
     lines.push(`| ${s} | ${c} | ${Math.round(l.rps).toLocaleString('en-US')} | ${Math.round(refused).toLocaleString('en-US')} | ${Math.round(l.rps - refused).toLocaleString('en-US')} | ${us(l.p50_us)} | ${us(l.p99_us)} | ${us(l.max_us)} | ${l.errors - l.non2xx} | ${r.probe ?? '–'} | ${r.cores.toFixed(2)} | ${us(r.cpuUsPerReq)} | ${r.peakRssMb.toFixed(0)} MB (${r.peakRootRssMb.toFixed(0)}) | ${flag(r)} |`);
   }
   lines.push('');
-  const refusedPerS = (r: Row) => r.load.non2xx / r.load.seconds;
   for (const name of ['cortex-local', 'cortex-local-2t']) {
     const a = summary.get(name);
     if (a === undefined) continue;
