@@ -8,11 +8,10 @@ user's code and go to the API's log.
 import json
 import os
 import sys
-import traceback
 
 from . import protocol
 from .gpu_guard import apply_tensorflow_memory_limit
-from .loader import add_python_path, load_predictor
+from .loader import add_python_path, init_failure_report, load_predictor
 from .server import serve
 
 
@@ -29,11 +28,9 @@ def main(argv):
         add_python_path(init["python_path"])
         apply_tensorflow_memory_limit()
         predictor = load_predictor(init["type"], init["path"], init["config"])
-    except BaseException:
-        tb = traceback.format_exc()
-        sys.stderr.write(tb)
-        sys.stderr.flush()
-        writer.write(protocol.pack(0, protocol.INIT_ERROR, tb.encode("utf-8")))
+    except BaseException as e:
+        # Sent once, to be logged once by the server; not also to stderr.
+        writer.write(protocol.pack(0, protocol.INIT_ERROR, init_failure_report(e).encode("utf-8")))
         return 1
     ready = {"pid": os.getpid(), "python": sys.version.split()[0]}
     writer.write(protocol.pack(0, protocol.READY, json.dumps(ready).encode("utf-8")))

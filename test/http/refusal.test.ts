@@ -41,10 +41,10 @@ test('the refusal says why, with the figures of the moment, and is rebuilt when 
   state.ready = 0;
   state.inFlight = 0;
   assert.deepEqual(parse(r.prefix(false), 'x'), { error: 'api "iris" has no ready replica yet', api: 'iris', request_id: 'x' });
-  state.initError = 'Traceback (most recent call last):\n  ...\nValueError: bad weights\n';
+  state.initError = 'predictor.py:7: ValueError: bad weights (in PythonPredictor.__init__)\nTraceback (most recent call last):\n  ...\nValueError: bad weights\n';
   assert.deepEqual(Object.keys(parse(r.prefix(false), 'x')), ['error', 'code', 'api', 'request_id']);
   assert.deepEqual(parse(r.prefix(false), 'x'), {
-    error: 'api "iris": predictor failed to initialize: ValueError: bad weights',
+    error: 'api "iris": predictor failed to initialize: predictor.py:7: ValueError: bad weights (in PythonPredictor.__init__)',
     code: 'CORTEX_LOCAL_WORKER_INIT_FAILED',
     api: 'iris',
     request_id: 'x',
