@@ -94,6 +94,18 @@ export class WorkerInitError extends CortexLocalError {
   }
 }
 
+/** A client command was answered 401: the server wants an API key, or another one. */
+export class ApiKeyRefusedError extends CortexLocalError {
+  constructor(base: string, keyGiven: boolean) {
+    super(
+      'CORTEX_LOCAL_API_KEY_REFUSED',
+      keyGiven
+        ? `the server at ${base} refused the API key given (--api-key or CORTEX_LOCAL_API_KEY): use the key it was started with (serve --api-key)`
+        : `the server at ${base} requires an API key: pass --api-key KEY or set CORTEX_LOCAL_API_KEY`,
+    );
+  }
+}
+
 /** The HTTP port could not be bound. */
 export class PortInUseError extends CortexLocalError {
   constructor(host: string, port: number, options?: ErrorOptions) {

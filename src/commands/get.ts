@@ -1,7 +1,7 @@
 // `cortex-local get [API]`: the running server's APIs and replicas, as a table.
 import { parseArgs } from 'node:util';
-import { request } from 'undici';
 import { UsageError } from '../errors.ts';
+import { CLIENT_HELP, CLIENT_OPTIONS, getJson, serverOf } from './client.ts';
 
 interface ReplicaDetail {
   id: number;
@@ -24,17 +24,20 @@ interface ApiSummary {
   detail: ReplicaDetail[];
 }
 
-const help = `usage: cortex-local get [API] [--port N] [--host H] [--json]
+const help = `usage: cortex-local get [API] [--port N] [--host H] [--api-key KEY] [--json]
 
-Shows the APIs of a running server (default 127.0.0.1:8888); with API, its replicas.`;
+Shows the APIs of a running server (default 127.0.0.1:8888); with API, its replicas.
+
+options:
+${CLIENT_HELP}
+  --json         print the server's answer as JSON`;
 
 export async function get(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
-      port: { type: 'string', default: '8888' },
-      host: { type: 'string', default: '127.0.0.1' },
+      ...CLIENT_OPTIONS,
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -43,14 +46,11 @@ export async function get(argv: string[]): Promise<number> {
     process.stdout.write(help + '\n');
     return 0;
   }
-  const base = `http://${values.host.includes(':') ? `[${values.host}]` : values.host}:${values.port}`;
-  let apis: ApiSummary[];
-  try {
-    const res = await request(`${base}/`);
-    apis = ((await res.body.json()) as { apis: ApiSummary[] }).apis;
-  } catch (err) {
-    throw new UsageError(`no cortex-local server answers at ${base} (${(err as Error).message}); start one with 'cortex-local serve'`);
-  }
+  const server = serverOf(values);
+  const base = server.base;
+  const answer = (await getJson(server, '/')) as { apis?: unknown };
+  if (!Array.isArray(answer.apis)) throw new UsageError(`the server at ${base} answered GET / without a list of APIs; is it cortex-local?`);
+  let apis = answer.apis as ApiSummary[];
   const name = positionals[0];
   if (name !== undefined) {
     const api = apis.find((a) => a.api === name);
@@ -80,9 +80,10 @@ export async function get(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** An error's first line: a predictor's summary (`predictor.py:3: class PythonPredictor not found …`), not its traceback. */
 function firstLine(text: string | null | undefined): string | undefined {
   if (!text) return undefined;
-  return text.trim().split('\n').at(-1);
+  return text.trim().split('\n')[0];
 }
 
 function table(rows: string[][]): string {

@@ -18,6 +18,7 @@ export class Metrics {
   readonly #latency: Histogram<'api'>;
   readonly #latencyChildren = new Map<string, Histogram.Internal<'api'>>();
   readonly #decisions: Counter<'api' | 'direction'>;
+  #queuedBodyBytes: () => number = () => 0;
 
   constructor(pools: () => Iterable<ApiPool>) {
     const registers = [this.registry];
@@ -49,6 +50,15 @@ export class Metrics {
       help: 'Autoscaler ticks that changed the desired replica count',
       labelNames: ['api', 'direction'],
       registers,
+    });
+    const queuedBodyBytes = () => this.#queuedBodyBytes();
+    new Gauge({
+      name: 'cortex_local_queued_body_bytes',
+      help: 'Bytes of request bodies held for requests not yet answered, all APIs together (serve --max-queued-bytes caps them)',
+      registers,
+      collect() {
+        this.set(queuedBodyBytes());
+      },
     });
     new Gauge({
       name: 'cortex_local_in_flight_requests',
@@ -89,6 +99,11 @@ export class Metrics {
   /** Requests of one API and status code counted elsewhere (in shared memory by another thread): `read` gives the count at each scrape. */
   external(api: string, code: number, read: () => number): void {
     this.#external.push({ labels: { api, code: String(code) }, read });
+  }
+
+  /** Where cortex_local_queued_body_bytes is read from (the front door's ByteBudget, in shared memory). */
+  watchQueuedBodyBytes(read: () => number): void {
+    this.#queuedBodyBytes = read;
   }
 
   request(api: string, code: number, seconds: number | null): void {

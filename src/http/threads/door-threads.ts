@@ -9,6 +9,8 @@ import type { Metrics } from '../../metrics/registry.ts';
 import type { ApiPool } from '../../pool/api-pool.ts';
 import type { CrashReport, Job } from '../../pool/job.ts';
 import { LocalBackend } from '../backend.ts';
+import { ByteBudget } from '../byte-budget.ts';
+import type { RefusalTally } from '../refusal-tally.ts';
 import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type UpHandler } from './protocol.ts';
 
 /** How long a thread may take to close its connections before it is terminated. */
@@ -20,6 +22,9 @@ export interface DoorThreadsOptions {
   metrics: Metrics;
   maxBody: number;
   apiKey: string | undefined;
+  bodyTimeoutMs: number;
+  queuedBytes: ByteBudget;
+  refusals: RefusalTally;
   log: (line: string) => void;
 }
 
@@ -230,6 +235,11 @@ export class DoorThreads {
       port: addr.port,
       maxBody: o.maxBody,
       apiKey: o.apiKey,
+      bodyTimeoutMs: o.bodyTimeoutMs,
+      queuedBytes: o.queuedBytes.buffer,
+      maxQueuedBytes: o.queuedBytes.limit,
+      queuedBytesShare: ByteBudget.newShare(),
+      refusalTally: o.refusals.buffer,
       apis: o.pools.map((p, i) => ({
         name: p.api.name,
         endpoint: p.api.endpoint,
@@ -253,6 +263,7 @@ export class DoorThreads {
     thread.worker.once('exit', (code) => {
       this.#threads.splice(this.#threads.indexOf(thread), 1);
       const lost = thread.releaseUnreceived();
+      o.queuedBytes.giveBackShare(data.queuedBytesShare);
       if (this.#closing) return;
       // A bug, not a request: its connections are lost, the port keeps being served.
       o.log(`front-door thread ${threadId} stopped (exit code ${code}) with ${lost} admitted request${lost === 1 ? '' : 's'} not yet handed over; starting another`);

@@ -12,6 +12,13 @@ export interface DoorThreadData {
   port: number;
   maxBody: number;
   apiKey: string | undefined;
+  bodyTimeoutMs: number;
+  /** the server's ByteBudget (--max-queued-bytes): its buffer and limit, and this thread's share of it (given back should the thread die) */
+  queuedBytes: SharedArrayBuffer;
+  maxQueuedBytes: number;
+  queuedBytesShare: SharedArrayBuffer;
+  /** the server's RefusalTally */
+  refusalTally: SharedArrayBuffer;
   apis: { name: string; endpoint: string; maxReplicaConcurrency: number; admission: SharedArrayBuffer; initError: string | null }[];
   /** one Int32 per API: 503s answered by the front-door threads, for /metrics */
   refused: SharedArrayBuffer;
