@@ -41,7 +41,7 @@ export class RefusalLog {
       }
       if (parts.length === 0) return;
       const n = parts.reduce((sum, [k]) => sum + k, 0);
-      const why = parts.length === 1 ? parts[0][1] : parts.map(([k, text]) => `${count(k)} ${text}`).join('; ');
+      const why = parts.length === 1 ? parts[0][1] : parts.map(([k, text]) => `${count(k)}: ${text}`).join('; ');
       lines.push(`api ${api.name}: ${count(n)} request${n === 1 ? '' : 's'} refused in the last ${seconds} s: ${why}`);
     });
     return lines;

@@ -120,7 +120,7 @@ export class FrontDoor {
     const [status, reason, error] =
       err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', `request headers are larger than the server accepts: ${err.message}`]
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request did not arrive in time']
-          : err.code === 'HPE_INVALID_METHOD' ? [501, 'Not Implemented', 'unknown HTTP method: this server answers GET, HEAD, POST and OPTIONS']
+          : err.code === 'HPE_INVALID_METHOD' && isMethodToken(err) ? [501, 'Not Implemented', 'unknown HTTP method: this server answers GET, HEAD, POST and OPTIONS']
             : [400, 'Bad Request', `malformed HTTP request: ${err.message}`];
     const answer = rawAnswer(status, reason, { error }, randomUUID());
     const endWhenAnswered = () => {
@@ -344,6 +344,12 @@ export class FrontDoor {
       sendJson(res, 500, { error: `could not collect the metrics: ${(err as Error).message}` }, requestId);
     }
   }
+}
+
+/** A request line starting with a well-formed method name (RFC 9110 token) that node:http does not know: a 501, where garbage is a 400. */
+function isMethodToken(err: NodeJS.ErrnoException): boolean {
+  const raw = (err as NodeJS.ErrnoException & { rawPacket?: Buffer }).rawPacket;
+  return raw !== undefined && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ \//.test(raw.subarray(0, 64).toString('latin1'));
 }
 
 function requestIdOf(req: IncomingMessage): string {
