@@ -71,7 +71,8 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const maxBody = values['max-body'] === undefined ? DEFAULT_MAX_BODY : Number(values['max-body']);
   if (!Number.isInteger(maxBody) || maxBody <= 0) throw new UsageError(`--max-body must be a positive number of bytes, got "${values['max-body']}"`);
-  const maxQueuedBytes = values['max-queued-bytes'] === undefined ? DEFAULT_MAX_QUEUED_BYTES : Number(values['max-queued-bytes']);
+  // One body of --max-body must always fit.
+  const maxQueuedBytes = values['max-queued-bytes'] === undefined ? Math.max(DEFAULT_MAX_QUEUED_BYTES, maxBody) : Number(values['max-queued-bytes']);
   if (!Number.isSafeInteger(maxQueuedBytes) || maxQueuedBytes < maxBody) {
     throw new UsageError(`--max-queued-bytes must be a number of bytes no smaller than --max-body (${maxBody}), got "${values['max-queued-bytes']}"`);
   }
