@@ -328,7 +328,11 @@ class _S3Model:
             have = 0
         progress.add(have)
         if have < obj.size:
-            response = self.client.open_object(self.bucket, obj.key, offset=have, etag=obj.etag if have else None)
+            response = (
+                self.client.open_object(self.bucket, obj.key, byte_range="bytes=%d-" % have, etag=obj.etag)
+                if have
+                else self.client.open_object(self.bucket, obj.key)
+            )
             with response, open(dest, "ab") as out:
                 while True:
                     chunk = response.read(_CHUNK)

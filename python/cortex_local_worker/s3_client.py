@@ -114,18 +114,29 @@ class S3Client:
         return S3Error("s3://%s/%s" % (bucket, key), e.code, code, message, hint)
 
     def head_object(self, bucket, key):
-        with self._open("HEAD", bucket, key) as response:
-            return ObjectInfo(key, int(response.headers.get("Content-Length", "0")), _etag(response.headers))
+        try:
+            with self._open("HEAD", bucket, key) as response:
+                return ObjectInfo(key, int(response.headers.get("Content-Length", "0")), _etag(response.headers))
+        except S3Error as e:
+            if not isinstance(e.status, int) or e.code not in ("", "NotFound"):
+                raise
+            failed = e
+        # An error answer to HEAD has no body: the same request as a one-byte
+        # GET brings S3's error code and message (SignatureDoesNotMatch, ...).
+        with self.open_object(bucket, key, byte_range="bytes=0-0"):
+            pass
+        raise failed
 
-    def open_object(self, bucket, key, offset=0, etag=None):
-        """An open response streaming the object from `offset`; with `etag`,
-        S3 refuses (412) if the object changed since."""
+    def open_object(self, bucket, key, byte_range=None, etag=None):
+        """An open response streaming the object, or `byte_range` of it
+        ("bytes=N-"); with `etag`, S3 refuses (412) if the object changed since."""
         headers = {}
-        if offset:
-            headers["Range"] = "bytes=%d-" % offset
+        if byte_range:
+            headers["Range"] = byte_range
         if etag:
             headers["If-Match"] = '"%s"' % etag
         return self._open("GET", bucket, key, headers=headers)
+
 
     def list_objects(self, bucket, prefix):
         objects = []
