@@ -15,6 +15,7 @@ import contextlib
 import datetime
 import fcntl
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -189,6 +190,10 @@ def _local_zip(path, models_dir, log):
 
 
 def _mb(n):
+    if n < 1000:
+        return "%d bytes" % n
+    if n < 1e6:
+        return "%.1f kB" % (n / 1e3)
     return "%.1f MB" % (n / 1e6)
 
 
@@ -333,22 +338,35 @@ class _S3Model:
                 if have
                 else self.client.open_object(self.bucket, obj.key)
             )
-            with response, open(dest, "ab") as out:
-                while True:
-                    chunk = response.read(_CHUNK)
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    progress.add(len(chunk))
+            try:
+                with response, open(dest, "ab") as out:
+                    while True:
+                        chunk = response.read(_CHUNK)
+                        if not chunk:
+                            break
+                        out.write(chunk)
+                        progress.add(len(chunk))
+            except (http.client.HTTPException, OSError) as e:
+                raise self._stopped(obj, dest, "%s: %s" % (type(e).__name__, e)) from None
         size = os.path.getsize(dest)
+        if size < obj.size:
+            raise self._stopped(obj, dest, "the connection closed early")
         problem = None
-        if size != obj.size:
+        if size > obj.size:
             problem = "%d bytes arrived, S3 listed %d" % (size, obj.size)
         elif _PLAIN_MD5.match(obj.etag) and _md5(dest) != obj.etag:
             problem = "its MD5 differs from the ETag S3 gave (%s)" % obj.etag
         if problem is not None:
             os.remove(dest)
-            raise ModelSourceError("the download of s3://%s/%s is corrupt: %s; it will be fetched again on the next start" % (self.bucket, obj.key, problem))
+            raise ModelSourceError(
+                "the download of s3://%s/%s is corrupt: %s; it will be fetched again on the next start" % (self.bucket, obj.key, problem)
+            )
+
+    def _stopped(self, obj, dest, why):
+        return ModelSourceError(
+            "the download of s3://%s/%s stopped after %s of %s (%s); it resumes from there on the next start"
+            % (self.bucket, obj.key, _mb(os.path.getsize(dest)), _mb(obj.size), why)
+        )
 
 
 def _md5(path):

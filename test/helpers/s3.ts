@@ -13,12 +13,16 @@ export interface S3Spec {
   objects: { bucket: string; key: string; file: string }[];
   /** "bucket/key": served with its first byte flipped */
   corrupt?: string[];
+  /** "bucket/key": the first GET ends halfway, the connection closed */
+  cut_once?: string[];
 }
 
 export interface S3Request {
   method: string;
   path: string;
   query: string;
+  /** the Range header, null without one */
+  range: string | null;
   signed: boolean;
   status: number;
 }

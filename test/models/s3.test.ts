@@ -71,9 +71,11 @@ before(async () => {
         { bucket: 'private-models', key: 'iris/model.onnx', file: join(dir, 'm21', 'model.onnx') },
         { bucket: 'private-models', key: 'big/model.onnx', file: join(dir, 'big', 'model.onnx') },
         { bucket: 'private-models', key: 'corrupt/model.onnx', file: join(dir, 'm21', 'model.onnx') },
+        { bucket: 'private-models', key: 'cut/model.onnx', file: join(dir, 'm21', 'model.onnx') },
         ...(await filesUnder(versions)).map((file) => ({ bucket: 'private-models', key: `tf/${relative(versions, file)}`, file })),
       ],
       corrupt: ['private-models/corrupt/model.onnx'],
+      cut_once: ['private-models/cut/model.onnx'],
     },
     dir,
   );
@@ -144,11 +146,12 @@ test('signed with keys from the environment: fetched once by four workers starti
     onnxApi('private', 's3://private-models/iris/model.onnx', '{min_replicas: 2, workers_per_replica: 2}') +
       onnxApi('big', 's3://private-models/big/model.onnx') +
       onnxApi('corrupt', 's3://private-models/corrupt/model.onnx') +
+      onnxApi('cut', 's3://private-models/cut/model.onnx') +
       '- name: tf\n  predictor: {type: tensorflow, path: ../tf_predictor.py, model: s3://private-models/tf}\n',
   );
   const env = awsEnv({ AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey, TF_CPP_MIN_LOG_LEVEL: '3' });
   let since = s3.requests.length;
-  let server = await startServer(p, [], { waitForApis: ['private', 'big', 'tf'], env });
+  let server = await startServer(p, [], { waitForApis: ['private', 'big', 'tf', 'cut'], env });
   try {
     await predictScores(server, 'private', model21);
     assert.equal(gets(since, '/private-models/iris/model.onnx').length, 1, 'four workers, one download');
@@ -165,6 +168,14 @@ test('signed with keys from the environment: fetched once by four workers starti
     }
     const tfGets = s3.requests.slice(since).filter((r) => r.method === 'GET' && r.path.startsWith('/private-models/tf/'));
     assert.ok(tfGets.length > 0 && tfGets.every((r) => r.path.startsWith('/private-models/tf/2/')), JSON.stringify(tfGets));
+
+    // A download cut short fails that start; the next start resumes it where it stopped, then verifies the whole.
+    assert.match(server.output(), /\[cut\/1\/1\] .*ModelSourceError: the download of s3:\/\/private-models\/cut\/model\.onnx stopped after .* it resumes from there on the next start/);
+    const cutGets = gets(since, '/private-models/cut/model.onnx');
+    assert.equal(cutGets.length, 2, JSON.stringify(cutGets));
+    assert.equal(cutGets[0].range, null);
+    assert.match(cutGets[1].range ?? '', /^bytes=[1-9]\d*-$/);
+    await predictScores(server, 'cut', model21);
 
     const corrupt = await failure(server, 'corrupt');
     assert.match(corrupt, /ModelSourceError: the download of s3:\/\/private-models\/corrupt\/model\.onnx is corrupt: its MD5 differs from the ETag S3 gave/);
