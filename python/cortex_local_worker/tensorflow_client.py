@@ -59,7 +59,8 @@ class TensorFlowClient:
         self._tf = tf
         self._np = import_framework("tensorflow", "numpy")
         try:
-            loaded = tf.saved_model.load(model_path)
+            # The meta graph TF Serving serves.
+            loaded = tf.saved_model.load(model_path, tags=["serve"])
         except Exception as e:
             raise ModelLoadError("cannot load the TensorFlow SavedModel at %s: %s" % (model_path, str(e).strip())) from None
         signatures = dict(loaded.signatures)
@@ -85,15 +86,15 @@ class TensorFlowClient:
         if not isinstance(model_input, dict):
             raise ModelInputError(
                 "expected model_input to be a dictionary with keys %s (the inputs of signature '%s'), got %s"
-                % (_quoted(self._inputs), self._signature_key, type(model_input).__name__)
+                % (_quoted(sorted(self._inputs)), self._signature_key, type(model_input).__name__)
             )
-        for name in self._inputs:
+        for name in sorted(self._inputs):
             if name not in model_input:
                 raise ModelInputError('missing key "%s"' % name)
         for name in model_input:
             if name not in self._inputs:
                 raise ModelInputError(
-                    'key "%s" is not an input of signature \'%s\' (its inputs: %s)' % (name, self._signature_key, _quoted(self._inputs))
+                    'key "%s" is not an input of signature \'%s\' (its inputs: %s)' % (name, self._signature_key, _quoted(sorted(self._inputs)))
                 )
         tensors = {name: self._tensor(name, value) for name, value in model_input.items()}
         outputs = self._function(**tensors)
