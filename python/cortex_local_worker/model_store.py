@@ -299,6 +299,11 @@ class _S3Model:
                 state = json.load(f)
         except (OSError, ValueError):
             state = {}
+        if set(state) - {o.key for o in objects}:
+            # Left from a download of other objects (S3 changed since): start afresh.
+            shutil.rmtree(partial)
+            os.makedirs(partial)
+            state = {}
         total = sum(o.size for o in objects)
         what = self.uri if len(objects) == 1 else "%s (%d files)" % (self.uri, len(objects))
         self.log("downloading %s, %s, from %s into %s" % (what, _mb(total), self.client.describe(), self.folder))
