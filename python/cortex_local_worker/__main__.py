@@ -1,9 +1,10 @@
 """Entry point: `python -m cortex_local_worker FD_IN FD_OUT`.
 
 The parent sends one INIT frame (JSON: predictor type/path, python_path,
-config, threads), then PREDICT frames; this process answers READY or
-INIT_ERROR, then one result frame per request. stdout and stderr belong to the
-user's code and go to the API's log.
+config, threads; model, signature_key, models_dir for onnx/tensorflow), then
+PREDICT frames; this process answers READY (with the model's input signature
+for onnx/tensorflow) or INIT_ERROR, then one result frame per request. stdout
+and stderr belong to the user's code and go to the API's log.
 """
 import json
 import os
@@ -12,6 +13,7 @@ import sys
 from . import protocol
 from .gpu_guard import apply_tensorflow_memory_limit
 from .loader import add_python_path, init_failure_report, load_predictor
+from .model_clients import build_client
 from .server import serve
 
 
@@ -27,12 +29,16 @@ def main(argv):
     try:
         add_python_path(init["python_path"])
         apply_tensorflow_memory_limit()
-        predictor = load_predictor(init["type"], init["path"], init["config"])
+        client = build_client(init)
+        predictor = load_predictor(init["type"], init["path"], init["config"], client)
     except BaseException as e:
         # Sent once, to be logged once by the server; not also to stderr.
         writer.write(protocol.pack(0, protocol.INIT_ERROR, init_failure_report(e).encode("utf-8")))
         return 1
     ready = {"pid": os.getpid(), "python": sys.version.split()[0]}
+    if client is not None:
+        # What GET <endpoint> showed in Cortex 0.15 for these types.
+        ready["model_signature"] = client.input_signature
     writer.write(protocol.pack(0, protocol.READY, json.dumps(ready).encode("utf-8")))
     if len(frames) > 1:
         # Frames that arrived with INIT are unusual but must not be lost.

@@ -36,18 +36,14 @@ def add_python_path(python_path):
         sys.path.insert(0, python_path)
 
 
-def load_predictor(predictor_type, path, config):
+def load_predictor(predictor_type, path, config, client=None):
+    """`client`: the onnx_client or tensorflow_client the predictor of those types is built with."""
     class_name = CLASS_NAMES[predictor_type]
-    if predictor_type != "python":
-        raise PredictorLoadError(
-            "%s: predictor type %r is not served by cortex-local yet: use type: python "
-            "and load the model inside PythonPredictor.__init__" % (_shown(path), predictor_type)
-        )
     module = _import(path)
     cls = find_class(module, class_name, path)
     check_signatures(cls, class_name, SIGNATURES[predictor_type], path)
     try:
-        return cls(config)
+        return cls(config) if predictor_type == "python" else cls(client, config)
     except BaseException as e:
         raise _failure(e, "in %s.__init__" % class_name) from None
 
@@ -116,8 +112,12 @@ def check_signatures(cls, class_name, required, path):
 def init_failure_report(error):
     """The text of an INIT_ERROR frame: the summary line first, then the user's traceback."""
     if not isinstance(error, PredictorLoadError):
-        error = _failure(error, "while starting the worker")
-    return error.summary + ("\n" + error.details if error.details else "")
+        # Raised before the predictor's code ran (the model, the framework): the message is the summary.
+        error = _failure(error, None)
+    details = error.details
+    if details.strip() and details.strip() in error.summary:
+        details = ""
+    return error.summary + ("\n" + details if details else "")
 
 
 def _failure(error, phase):
@@ -132,7 +132,7 @@ def _failure(error, phase):
         what = "%s: %s" % (type(error).__name__, error.msg)
     else:
         text = str(error)
-        what = "%s%s %s" % (type(error).__name__, ": " + text if text else "", "(" + phase + ")")
+        what = "%s%s%s" % (type(error).__name__, ": " + text if text else "", " (" + phase + ")" if phase else "")
     return PredictorLoadError("%s: %s" % (where, what) if where else what, _traceback_text(error))
 
 

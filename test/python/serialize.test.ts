@@ -4,17 +4,22 @@
 // invalid JSON.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { orjsonPath, testPython } from '../helpers/python.ts';
+import { after, test } from 'node:test';
+import { orjsonPath, testPython, withoutOrjson } from '../helpers/python.ts';
 
 const runtime = join(import.meta.dirname, '..', '..', 'python');
+const scratch = mkdtempSync(join(tmpdir(), 'serialize-'));
+const noOrjson = withoutOrjson(scratch);
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Runs `script` (reading the cases as hex on stdin) with the runtime on the path, and orjson too when asked. */
 function run(script: string, input: unknown, withOrjson: boolean): any {
   const out = execFileSync(testPython, ['-c', script], {
     input: JSON.stringify(input),
-    env: { ...process.env, PYTHONPATH: withOrjson ? `${runtime}:${orjsonPath}` : runtime },
+    env: { ...process.env, PYTHONPATH: `${runtime}:${withOrjson ? orjsonPath : noOrjson}` },
     encoding: 'utf8',
   });
   return JSON.parse(out);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
-import { orjsonPath } from '../helpers/python.ts';
+import { orjsonPath, withoutOrjson } from '../helpers/python.ts';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 
 let dir = '';
@@ -33,7 +33,7 @@ before(async () => {
   await writeFile(join(dir, 'predictor.py'), PREDICTOR);
   await writeFile(
     join(dir, 'cortex.yaml'),
-    `- name: plain\n  predictor: {type: python, path: predictor.py}\n- name: fast\n  predictor: {type: python, path: predictor.py, env: {PYTHONPATH: ${JSON.stringify(orjsonPath)}}}\n`,
+    `- name: plain\n  predictor: {type: python, path: predictor.py, env: {PYTHONPATH: ${JSON.stringify(withoutOrjson(dir))}}}\n- name: fast\n  predictor: {type: python, path: predictor.py, env: {PYTHONPATH: ${JSON.stringify(orjsonPath)}}}\n`,
   );
   server = await startServer(dir, [], { waitForApis: ['plain', 'fast'] });
 });
