@@ -114,10 +114,7 @@ def init_failure_report(error):
     if not isinstance(error, PredictorLoadError):
         # Raised before the predictor's code ran (the model, the framework): the message is the summary.
         error = _failure(error, None)
-    details = error.details
-    if details.strip() and details.strip() in error.summary:
-        details = ""
-    return error.summary + ("\n" + details if details else "")
+    return error.summary + ("\n" + error.details if error.details else "")
 
 
 def _failure(error, phase):
@@ -158,13 +155,19 @@ def _traceback_text(error):
     te = traceback.TracebackException(type(error), error, error.__traceback__)
     seen = set()
     stack = [te]
+    frames = 0
     while stack:
         t = stack.pop()
         if id(t) in seen:
             continue
         seen.add(id(t))
         t.stack = traceback.StackSummary.from_list([f for f in t.stack if not _is_runtime(f.filename)])
-        stack.extend(x for x in (t.__cause__, t.__context__) if x is not None)
+        frames += len(t.stack)
+        shown = (t.__cause__, None if t.__suppress_context__ else t.__context__)
+        stack.extend(x for x in shown if x is not None)
+    # Raised by this runtime alone (a model that cannot be loaded): the summary says it all.
+    if frames == 0 and not isinstance(error, SyntaxError):
+        return ""
     chunks = list(te.format())
     # A level left with no frame of the user's (a SyntaxError found while
     # importing) reads better without the header over nothing.

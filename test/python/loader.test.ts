@@ -22,16 +22,16 @@ import sys
 from cortex_local_worker.loader import add_python_path, init_failure_report, load_predictor
 add_python_path(sys.argv[2])
 try:
-    p = load_predictor("python", sys.argv[1], {"model": "m.bin"})
+    p = load_predictor(sys.argv[3], sys.argv[1], {"model": "m.bin"}, "the client")
     print("LOADED", type(p).__name__)
 except BaseException as e:
     print(init_failure_report(e))
 `;
 
 /** Writes the files, loads `predictor.py` from the project folder as the worker does; returns the report. */
-function load(files: Record<string, string>): string {
+function load(files: Record<string, string>, type = 'python'): string {
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  const r = spawnSync(testPython, ['-c', LOAD, join(dir, 'predictor.py'), dir], { cwd: dir, env: { ...process.env, PYTHONPATH: runtime }, encoding: 'utf8' });
+  const r = spawnSync(testPython, ['-c', LOAD, join(dir, 'predictor.py'), dir, type], { cwd: dir, env: { ...process.env, PYTHONPATH: runtime }, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '', 'nothing goes to stderr: the report is sent once, as the INIT_ERROR frame');
   return r.stdout.trimEnd();
@@ -116,4 +116,17 @@ test('an exception while importing (module-level code)', () => {
 
 test('a correct predictor loads', () => {
   assert.equal(load({ 'predictor.py': `class PythonPredictor:\n${GOOD_METHODS}` }), 'LOADED PythonPredictor');
+});
+
+test('onnx and tensorflow: the constructor takes the client first, named as Cortex 0.15 named it', () => {
+  const onnx = (init: string) => `class ONNXPredictor:\n    def __init__(${init}):\n        self.client = onnx_client if "onnx_client" in locals() else None\n\n    def predict(self, payload):\n        return 1\n`;
+  assert.equal(load({ 'predictor.py': onnx('self, onnx_client, config') }, 'onnx'), 'LOADED ONNXPredictor');
+  assert.equal(
+    load({ 'predictor.py': onnx('self, client, config') }, 'onnx'),
+    'predictor.py:2: ONNXPredictor.__init__(self, client, config) must be __init__(self, onnx_client, config), as Cortex 0.15 required',
+  );
+  assert.equal(
+    load({ 'predictor.py': `class PythonPredictor:\n${GOOD_METHODS}` }, 'tensorflow'),
+    'predictor.py:1: class TensorFlowPredictor not found (found: PythonPredictor): the class must be named TensorFlowPredictor',
+  );
 });
