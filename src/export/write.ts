@@ -2,8 +2,8 @@
 // made it), a copy of the project, cortex-local's worker runtime and the
 // engine's serving code, then the planned files.
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ExportError } from '../errors.ts';
 import { FACT_FILES, type FactFile, type ProjectFacts } from './plan.ts';
 
@@ -45,17 +45,26 @@ export async function prepareOutDir(outDir: string, projectDir: string): Promise
  * or earlier ones) that lie inside it.
  */
 export async function copyProject(projectDir: string, outDir: string): Promise<void> {
-  const out = resolve(outDir) + sep;
-  await cp(projectDir, join(outDir, 'project'), {
-    recursive: true,
-    dereference: true,
-    filter: (source) => {
-      if (source === projectDir) return true;
-      const name = basename(source);
-      if (name.startsWith('.') || name.endsWith('.pyc') || name === '__pycache__') return false;
-      return !(resolve(source) + sep).startsWith(out) && !existsSync(join(source, MARKER));
-    },
-  });
+  const out = resolve(outDir);
+  // Symbolic links are followed, as a Docker build context copies what they point to; a loop is copied once.
+  const seen = new Set<string>();
+  const copy = async (from: string, to: string): Promise<void> => {
+    const { dev, ino } = await stat(from);
+    if (seen.has(`${dev}:${ino}`)) return;
+    seen.add(`${dev}:${ino}`);
+    await mkdir(to, { recursive: true });
+    for (const name of await readdir(from)) {
+      if (name.startsWith('.') || name.endsWith('.pyc') || name === '__pycache__') continue;
+      const source = join(from, name);
+      const info = await stat(source);
+      if (info.isDirectory()) {
+        if (source !== out && !existsSync(join(source, MARKER))) await copy(source, join(to, name));
+      } else if (info.isFile()) {
+        await copyFile(source, join(to, name));
+      }
+    }
+  };
+  await copy(projectDir, join(outDir, 'project'));
 }
 
 /** Copies the worker runtime and the export's serving code (their .py files) beside the project. */
@@ -63,7 +72,7 @@ export async function copyRuntime(outDir: string): Promise<void> {
   for (const pkg of ['cortex_local_worker', 'cortex_local_export']) {
     await mkdir(join(outDir, pkg));
     for (const name of await readdir(join(PYTHON_DIR, pkg))) {
-      if (name.endsWith('.py')) await cp(join(PYTHON_DIR, pkg, name), join(outDir, pkg, name));
+      if (name.endsWith('.py')) await copyFile(join(PYTHON_DIR, pkg, name), join(outDir, pkg, name));
     }
   }
 }
