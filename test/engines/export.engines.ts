@@ -6,7 +6,7 @@
 // "Outgrowing one machine" for its cost.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,11 +181,24 @@ test('KServe: the exported model server answers v1, v2 and Cortex’s POST <endp
 
 test('Ray Serve: serve run with the exported config answers as cortex-local serve does, on a single-node Ray cluster', async () => {
   const python = join(VENV_BIN, 'python');
-  // Ray's own schema for `serve run` / `serve deploy` accepts the written config as it is
-  for (const example of examples) {
-    const config = join(exportDir('rayserve', example.name), 'serve_config.yaml');
-    await promisify(execFile)(python, ['-c', 'import sys, yaml; from ray.serve.schema import ServeDeploySchema; ServeDeploySchema.model_validate(yaml.safe_load(open(sys.argv[1])))', config]);
-  }
+  // Ray's own schema for `serve run` / `serve deploy` accepts the written configs as they are,
+  // the examples' and one with every mapped field set
+  const big = join(work, 'big');
+  mkdirSync(big);
+  writeFileSync(join(big, 'predictor.py'), 'class PythonPredictor:\n    def __init__(self, config):\n        pass\n\n    def predict(self, payload):\n        return payload\n');
+  writeFileSync(
+    join(big, 'cortex.yaml'),
+    '- name: big\n  endpoint: v1/big\n  predictor: {type: python, path: predictor.py, env: {MODE: fast}}\n  compute: {cpu: 1500m, mem: 2Gi, gpu: 1}\n' +
+      '  autoscaling: {min_replicas: 2, max_replicas: 8, init_replicas: 3, workers_per_replica: 2, threads_per_worker: 4, target_replica_concurrency: 6.5, max_replica_concurrency: 32, window: 10s, upscale_stabilization_period: 30s}\n- name: small\n  predictor: {type: python, path: predictor.py}\n',
+  );
+  await promisify(execFile)(BIN, ['export', '--to', 'rayserve', big, '-o', exportDir('rayserve', 'big')]);
+  const names = [...examples.map((e) => e.name), 'big'];
+  const { stdout } = await promisify(execFile)(python, [
+    '-c',
+    'import sys, yaml; from ray.serve.schema import ServeDeploySchema; print(*(len(ServeDeploySchema.model_validate(yaml.safe_load(open(f))).applications) for f in sys.argv[1:]))',
+    ...names.map((name) => join(exportDir('rayserve', name), 'serve_config.yaml')),
+  ]);
+  assert.equal(stdout.trim(), '1 1 2', 'applications in the configs of hello, iris and big');
 
   // Loopback only: RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 makes Ray's Python side
   // resolve this node to 127.0.0.1 (it would otherwise pick the machine's
