@@ -57,6 +57,8 @@ export interface ApiStatus {
   capacity: number;
   last_error: string | null;
   detail: ReplicaStatus[];
+  /** onnx/tensorflow: the model's input signature, once a replica has loaded it; else null */
+  model_signature: unknown;
 }
 
 export const DEFAULT_INIT_TIMEOUT_MS = 10 * 60_000;
@@ -81,6 +83,7 @@ export class ApiPool extends EventEmitter {
   #desired = 0;
   #nextId = 1;
   #everReady = false;
+  #modelSignature: unknown = null;
   readonly #onReleased = () => this.#startPending();
 
   constructor(opts: ApiPoolOptions) {
@@ -193,6 +196,7 @@ export class ApiPool extends EventEmitter {
       capacity: this.capacity,
       last_error: lastError,
       detail,
+      model_signature: this.#modelSignature,
     };
   }
 
@@ -259,6 +263,8 @@ export class ApiPool extends EventEmitter {
       this.#ledger.release(this.#owner(r.id));
     }
     if (r.state === 'ready') {
+      // Kept at the pool, so it still shows while every replica restarts.
+      if (r.modelSignature !== null) this.#modelSignature = r.modelSignature;
       if (!this.#everReady) {
         this.#everReady = true;
         this.emit('ready');
