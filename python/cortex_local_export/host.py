@@ -1,5 +1,7 @@
 """One API's predictor inside an engine's process: built from cortex_export.json
-the way cortex-local's worker builds it, and called with Cortex's HTTP semantics."""
+the way cortex-local's worker builds it (for onnx and tensorflow, with the
+model client, the model fetched from S3 when it is there), and called with
+Cortex's HTTP semantics."""
 import asyncio
 import base64
 import json
@@ -10,10 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from cortex_local_worker.gpu_guard import apply_tensorflow_memory_limit
 from cortex_local_worker.loader import add_python_path, load_predictor
+from cortex_local_worker.model_clients import build_client
 from cortex_local_worker.serialize import BadRequest, encode_prediction, parse_payload
 
 EXPORT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT_DIR = os.path.join(EXPORT_DIR, "project")
+# Where cortex-local keeps models downloaded from S3, in the project copy here.
+MODELS_DIR = os.path.join(PROJECT_DIR, ".cortex-local", "models")
 
 
 class UnknownApi(Exception):
@@ -44,8 +49,17 @@ class PredictorHost:
         os.chdir(PROJECT_DIR)
         add_python_path(os.path.normpath(os.path.join(PROJECT_DIR, self.api["python_path"])))
         apply_tensorflow_memory_limit()
+        model = self.api["model"]
+        client = build_client(
+            {
+                "type": self.api["type"],
+                "model": model if model is None or model.startswith("s3://") else os.path.join(PROJECT_DIR, model),
+                "signature_key": self.api["signature_key"],
+                "models_dir": MODELS_DIR,
+            }
+        )
         path = os.path.join(PROJECT_DIR, self.api["path"])
-        self.predictor = load_predictor(self.api["type"], path, self.api["config"])
+        self.predictor = load_predictor(self.api["type"], path, self.api["config"], client)
 
     async def predict(self, payload):
         """The prediction for one parsed payload, made JSON-ready (numpy values

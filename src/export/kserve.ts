@@ -98,6 +98,11 @@ export function inferenceService(api: ResolvedApi, projectDir: string, image: st
     resources: Object.keys(limits).length > 0 ? { requests, limits } : { requests },
   };
   const env = Object.entries(api.predictor.env);
+  // The container sees only its own GPUs, numbered from 0; the worker runtime
+  // puts an onnx model on the GPU only when CUDA_VISIBLE_DEVICES names some.
+  if (api.compute.gpu > 0 && api.predictor.env.CUDA_VISIBLE_DEVICES === undefined) {
+    env.push(['CUDA_VISIBLE_DEVICES', Array.from({ length: api.compute.gpu }, (_, i) => i).join(',')]);
+  }
   if (env.length > 0) container.env = env.map(([name, value]) => ({ name, value }));
 
   notes.push({

@@ -31,14 +31,14 @@ export function planExport(config: ResolvedConfig, engine: Engine, facts: Projec
     const exports = config.apis.map((api) => inferenceService(api, config.projectDir, options.image));
     apis = exports;
     files.set('inferenceservice.yaml', exports.map((e) => yamlText(e.manifest)).join('---\n'));
-    files.set('Dockerfile', dockerfile(facts, options.configShown));
+    files.set('Dockerfile', dockerfile(facts, options.configShown, frameworks(config)));
   } else {
     const exports = config.apis.map((api) => serveApplication(api, config.projectDir));
     apis = exports;
     files.set('serve_config.yaml', yamlText(serveConfig(exports.map((e) => e.manifest))));
   }
   files.set('cortex_export.json', JSON.stringify({ apis: apis.map((e) => e.runtime) }, null, 2) + '\n');
-  files.set('EXPORT_NOTES.md', exportNotes(engine, apis, projectNotes(engine, facts), options));
+  files.set('EXPORT_NOTES.md', exportNotes(engine, apis, projectNotes(engine, facts, frameworks(config)), options));
   return { engine, files, apis };
 }
 
@@ -46,26 +46,42 @@ function yamlText(value: unknown): string {
   return stringify(value, { lineWidth: 0 });
 }
 
-function dockerfile(facts: ProjectFacts, configShown: string): string {
+/** The packages Cortex 0.15's onnx and tensorflow images came with, for the types the project uses. */
+function frameworks(config: ResolvedConfig): string[] {
+  const out: string[] = [];
+  const onnx = config.apis.filter((a) => a.predictor.type === 'onnx');
+  if (onnx.length > 0) out.push(onnx.some((a) => a.compute.gpu > 0) ? 'onnxruntime-gpu' : 'onnxruntime');
+  if (config.apis.some((a) => a.predictor.type === 'tensorflow')) out.push('tensorflow');
+  return out;
+}
+
+function dockerfile(facts: ProjectFacts, configShown: string, packages: string[]): string {
   const lines = [
     `# Written by cortex-local export from ${configShown}: KServe's model server with the project's predictors.`,
     'FROM python:3.11-slim',
     `RUN pip install --no-cache-dir kserve==${KSERVE_VERSION}`,
+  ];
+  // Cortex 0.15's images for these predictor types had their framework installed.
+  if (packages.length > 0) lines.push(`RUN pip install --no-cache-dir ${packages.join(' ')}`);
+  lines.push(
     'COPY . /srv/export',
     // Cortex installed requirements.txt from the project folder (a "." line there means its setup.py).
     'WORKDIR /srv/export/project',
-  ];
+  );
   if (facts.present.has('requirements.txt')) lines.push('RUN pip install --no-cache-dir -r requirements.txt');
   lines.push('ENV PYTHONPATH=/srv/export', `EXPOSE ${KSERVE_HTTP_PORT}`, 'ENTRYPOINT ["python", "-m", "cortex_local_export.kserve_server"]');
   return lines.join('\n') + '\n';
 }
 
-function projectNotes(engine: Engine, facts: ProjectFacts): string[] {
+function projectNotes(engine: Engine, facts: ProjectFacts, packages: string[]): string[] {
   const notes: string[] = [];
   if (engine === 'kserve') {
-    notes.push("The image is `python:3.11-slim` with KServe's SDK. Cortex 0.15's images came with packages pre-installed (see its predictors page): list in requirements.txt every package your predictor imports.");
-  } else if (facts.present.has('requirements.txt')) {
-    notes.push("requirements.txt is not installed by this export: install it on the Ray cluster's nodes (their image), or add `runtime_env: {pip: [...]}` to each application of serve_config.yaml.");
+    notes.push(
+      `The image is \`python:3.11-slim\` with KServe's SDK${packages.length > 0 ? ` and ${packages.join(', ')}` : ''}. Cortex 0.15's images came with more packages pre-installed (see its predictors page): list in requirements.txt every package your predictor imports.`,
+    );
+  } else {
+    if (facts.present.has('requirements.txt')) notes.push("requirements.txt is not installed by this export: install it on the Ray cluster's nodes (their image), or add `runtime_env: {pip: [...]}` to each application of serve_config.yaml.");
+    if (packages.length > 0) notes.push(`The predictor types used need ${packages.join(', ')} on the Ray cluster's nodes (Cortex 0.15's images for these types had them): install them there, or add them to \`runtime_env: {pip: [...]}\` of the applications that use them.`);
   }
   if (facts.present.has('conda-packages.txt')) notes.push('conda-packages.txt is not installed by this export: add its packages to the image.');
   if (facts.present.has('dependencies.sh')) notes.push('dependencies.sh (system packages) is not run by this export: add its commands to the image.');

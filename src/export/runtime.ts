@@ -6,9 +6,6 @@ import { ExportError } from '../errors.ts';
 import type { ResolvedApi } from '../config/types.ts';
 import type { Note, RuntimeApi } from './types.ts';
 
-/** Predictor types that the copied worker runtime builds; the others fail at start in this version. */
-export const RUNTIME_TYPES: ReadonlySet<string> = new Set(['python']);
-
 /** `target` as a path inside the project folder (POSIX separators), or an ExportError: the export carries the project folder only. */
 export function insideProject(projectDir: string, target: string, field: string, api: string): string {
   const rel = relative(projectDir, target);
@@ -34,15 +31,15 @@ export function runtimeApi(api: ResolvedApi, projectDir: string): RuntimeApi {
   };
 }
 
-/** Notes that hold for every engine: the export runs one process per replica, without cortex-local's tracker. */
+/** Notes that hold for every engine: one process per replica, no tracker, models fetched by each replica. */
 export function commonNotes(api: ResolvedApi): Note[] {
   const notes: Note[] = [];
   const { workers_per_replica: workers, threads_per_worker: threads } = api.autoscaling;
-  if (!RUNTIME_TYPES.has(api.predictor.type)) {
+  if (api.predictor.model?.startsWith('s3://')) {
     notes.push({
-      field: 'predictor.type',
-      kind: 'dropped',
-      text: `type ${api.predictor.type} is not served by this version's worker runtime (copied into the export): the exported server fails at start with the runtime's message. Type python is served.`,
+      field: 'predictor.model',
+      kind: 'differs',
+      text: `${api.predictor.model} is downloaded when each replica starts, with credentials from the usual AWS environment variables or files of the replica (Cortex used its cluster's); a public object needs none. Give the replicas credentials, or copy the model into the project and point predictor.model at it.`,
     });
   }
   if (workers > 1) {

@@ -162,3 +162,20 @@ test('the exported server answers Cortex’s POST <endpoint> as cortex-local ser
   }
   assert.deepEqual(exported.map((e) => e.status), [200, 200, 400, 400, 500]);
 });
+
+test('the exported server builds an onnx predictor with its model client, as serve does (examples/iris-onnx)', async (t) => {
+  const tmp = tempDir();
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const project = join(tmp, 'iris-onnx');
+  await promisify(execFile)('cp', ['-r', join(EXAMPLES, 'iris-onnx'), project]);
+  await promisify(execFile)(testPython, [join(project, 'make_model.py')]);
+  const r = await cortexLocal(['export', '--to', 'kserve', project, '-o', join(tmp, 'out')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(readFileSync(join(tmp, 'out', 'Dockerfile'), 'utf8'), /^RUN pip install --no-cache-dir onnxruntime$/m);
+  const answers = await hostAnswers(join(tmp, 'out'), 'iris-classifier', [
+    readFileSync(join(project, 'sample.json'), 'utf8'),
+    '{"sepal_length": 5.9, "sepal_width": 2.8, "petal_length": 4.3, "petal_width": 1.3}',
+    '{"sepal_length": 6.7, "sepal_width": 3.1, "petal_length": 5.8, "petal_width": 2.2}',
+  ]);
+  assert.deepEqual(answers.map((a) => [a.status, JSON.parse(a.body)]), [[200, 'setosa'], [200, 'versicolor'], [200, 'virginica']]);
+});

@@ -83,7 +83,8 @@ test('kserve: compute becomes requests (GPUs in limits too); env and update_stra
   const { manifest, notes } = inferenceService(api, dir, 'i');
   const [container] = manifest.spec.predictor.containers as Record<string, unknown>[];
   assert.deepEqual(container.resources, { requests: { cpu: '1500m', memory: '3Gi', 'nvidia.com/gpu': '2' }, limits: { 'nvidia.com/gpu': '2' } });
-  assert.deepEqual(container.env, [{ name: 'MODE', value: 'fast' }, { name: 'LEVEL', value: '3' }]);
+  // the container's two GPUs, named as serve names a replica's
+  assert.deepEqual(container.env, [{ name: 'MODE', value: 'fast' }, { name: 'LEVEL', value: '3' }, { name: 'CUDA_VISIBLE_DEVICES', value: '0,1' }]);
   // Kubernetes takes an int or "N%": Cortex's "2" is the int 2
   assert.deepEqual(manifest.spec.predictor.deploymentStrategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 2, maxUnavailable: 0 } });
   // above KServe's shipped default limits (1 CPU, 2Gi): the note says the pod would be refused
@@ -156,12 +157,16 @@ test('runtime: a predictor or python_path outside the project folder is refused,
   assert.throws(() => runtimeApi(up, config.projectDir), /predictor\.path .* lies outside the project folder/);
 });
 
-test('notes: a tracker and a predictor type the runtime does not serve are listed as not carried over', async () => {
-  const config = await projectConfig('- name: a\n  predictor: {type: onnx, path: predictor.py, model: m.onnx}\n  tracker: {model_type: classification}\n', { 'm.onnx': 'x' });
+test('notes: a tracker is listed as not carried over; a model on S3 as fetched by each replica with its own credentials', async () => {
+  const config = await projectConfig('- name: a\n  predictor: {type: onnx, path: predictor.py, model: s3://bucket/m.onnx}\n  tracker: {model_type: classification}\n');
   const [api] = config.apis;
   for (const notes of [inferenceService(api, config.projectDir, 'i').notes, serveApplication(api, config.projectDir).notes]) {
+    assert.equal(noted(notes, 'tracker')[0].kind, 'dropped');
     assert.match(noted(notes, 'tracker')[0].text, /model_type classification/);
-    assert.match(noted(notes, 'predictor.type')[0].text, /type onnx is not served by this version's worker runtime/);
+    assert.match(noted(notes, 'predictor.model')[0].text, /s3:\/\/bucket\/m\.onnx is downloaded when each replica starts, with credentials from the usual AWS environment variables/);
   }
-  assert.equal(runtimeApi(api, config.projectDir).model, 'm.onnx');
+  assert.equal(runtimeApi(api, config.projectDir).model, 's3://bucket/m.onnx');
+  const local = await projectConfig('- name: a\n  predictor: {type: onnx, path: predictor.py, model: models/m.onnx}\n', { 'models/m.onnx': 'x' });
+  assert.equal(runtimeApi(local.apis[0], local.projectDir).model, 'models/m.onnx');
+  assert.deepEqual(noted(inferenceService(local.apis[0], local.projectDir, 'i').notes, 'predictor.model'), []);
 });
