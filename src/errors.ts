@@ -99,3 +99,16 @@ export class PortInUseError extends CortexLocalError {
     super('CORTEX_LOCAL_PORT_IN_USE', `cannot listen on ${host}:${port}: address already in use (choose another with --port)`, options);
   }
 }
+
+/** A request ran longer than `serve --predict-timeout`; its worker was restarted. */
+export class PredictTimeoutError extends CortexLocalError {
+  readonly api: string;
+  constructor(api: string, timeoutMs: number) {
+    super('CORTEX_LOCAL_PREDICT_TIMEOUT', `api "${api}": predict() ran longer than --predict-timeout (${formatSeconds(timeoutMs)}); its worker was restarted`);
+    this.api = api;
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}

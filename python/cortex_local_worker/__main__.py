@@ -2,9 +2,10 @@
 
 The parent sends one INIT frame (JSON: predictor type/path, python_path,
 config, threads), then PREDICT frames; this process answers READY or
-INIT_ERROR, then one result frame per request. stdout and stderr belong to the
-user's code and go to the API's log.
+INIT_ERROR, then STARTED and one result frame per request. stdout and stderr
+belong to the user's code and go to the API's log.
 """
+import atexit
 import json
 import os
 import sys
@@ -13,11 +14,16 @@ import traceback
 from . import protocol
 from .gpu_guard import apply_tensorflow_memory_limit
 from .loader import add_python_path, load_predictor
+from .lifeline import die_with_server, keep_private, start_watchdog
 from .server import serve
 
 
 def main(argv):
-    fd_in, fd_out = int(argv[1]), int(argv[2])
+    # Moved out of the predictor's way first: its own os.write(4, ...) or a
+    # program it runs must not reach the frame pipes.
+    fd_in, fd_out = keep_private(int(argv[1])), keep_private(int(argv[2]))
+    die_with_server(os.environ.pop("CORTEX_LOCAL_SERVER_PID", None))
+    start_watchdog(fd_in)
     reader = protocol.FrameReader(fd_in)
     writer = protocol.FrameWriter(fd_out)
 
@@ -40,9 +46,28 @@ def main(argv):
     if len(frames) > 1:
         # Frames that arrived with INIT are unusual but must not be lost.
         reader.push_back(frames[1:])
-    serve(predictor, reader, writer, int(init.get("threads", 1)))
+    try:
+        serve(predictor, reader, writer, int(init.get("threads", 1)))
+    except BrokenPipeError:
+        # Node closed the reply pipe: it is gone, or it gave up on this worker.
+        return 1
+    # Every request received has been answered; atexit handlers still run.
+    atexit._run_exitfuncs()
     return 0
 
 
+def finish(code):
+    """Exits without waiting for threads the predictor started: after the last
+    answer, a non-daemon thread must not hold the worker (and the server's
+    shutdown) for its whole grace period."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            # stdout closed under us: there is nobody left to tell.
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    finish(main(sys.argv))

@@ -7,7 +7,8 @@ import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Metrics } from '../../metrics/registry.ts';
 import type { ApiPool } from '../../pool/api-pool.ts';
-import type { CrashReport, Job } from '../../pool/job.ts';
+import type { Job, Ticket } from '../../pool/job.ts';
+import type { Reply } from '../../pool/reply.ts';
 import { LocalBackend } from '../backend.ts';
 import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type UpHandler } from './protocol.ts';
 
@@ -26,7 +27,6 @@ export interface DoorThreadsOptions {
 /** A request admitted on a front-door thread, dispatched here; its answer goes back down by id. */
 class ThreadJob implements Job {
   readonly body: Buffer;
-  cancelled = false;
   readonly #thread: DoorThread;
   readonly #id: number;
 
@@ -36,12 +36,8 @@ class ThreadJob implements Job {
     this.body = body;
   }
 
-  settle(kind: number, payload: Buffer): void {
-    this.#thread.answer(this.#id).settle(this.#id, kind, payload);
-  }
-
-  crash(error: CrashReport): void {
-    this.#thread.answer(this.#id).cold({ t: 'crash', id: this.#id, message: error.message, code: error.code });
+  reply(reply: Reply): void {
+    this.#thread.answer(this.#id).reply(this.#id, reply);
   }
 }
 
@@ -49,8 +45,8 @@ class ThreadJob implements Job {
 class DoorThread implements UpHandler {
   readonly worker: Worker;
   readonly #outbox: DownOutbox;
-  /** jobs of this thread by id (the thread's slots) */
-  readonly #jobs: (ThreadJob | undefined)[] = [];
+  /** the tickets of this thread's jobs by id (the thread's slots) */
+  readonly #tickets: (Ticket | undefined)[] = [];
   /** the pools, reached as the main-thread front door reaches them */
   readonly #local: LocalBackend;
   readonly #unreceived: Int32Array;
@@ -86,7 +82,7 @@ class DoorThread implements UpHandler {
 
   /** The outbox for job `id`'s answer, the job forgotten. */
   answer(id: number): DownOutbox {
-    this.#jobs[id] = undefined;
+    this.#tickets[id] = undefined;
     return this.#outbox;
   }
 
@@ -102,14 +98,11 @@ class DoorThread implements UpHandler {
 
   job(id: number, gate: number, body: Buffer): void {
     Atomics.sub(this.#unreceived, gate, 1);
-    const job = new ThreadJob(this, id, body);
-    this.#jobs[id] = job;
-    this.#local.gates[gate].dispatch(job);
+    this.#tickets[id] = this.#local.gates[gate].dispatch(new ThreadJob(this, id, body));
   }
 
   cancel(id: number): void {
-    const job = this.#jobs[id];
-    if (job !== undefined) job.cancelled = true;
+    this.#tickets[id]?.abandon();
   }
 
   release(gate: number): void {
