@@ -23,7 +23,7 @@ const SCALE_DOWN_ORDER: ReplicaState[] = ['failed', 'starting', 'ready'];
 export function planReplicas(replicas: readonly ReplicaView[], pending: number, desired: number): ReplicaPlan {
   const live = replicas.filter((r) => r.state !== 'draining' && r.state !== 'stopped');
   let excess = live.length + pending - desired;
-  if (excess <= 0) return { dropPending: 0, addPending: -excess, drain: [] };
+  if (excess <= 0) return { dropPending: 0, addPending: desired - live.length - pending, drain: [] };
   const dropPending = Math.min(pending, excess);
   excess -= dropPending;
   const drain: number[] = [];

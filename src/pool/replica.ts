@@ -1,6 +1,7 @@
 // One replica: `workers_per_replica` worker slots sharing one compute slice.
 // It decides what a worker's exit means for the replica: restart that worker
-// (at once, then with backoff), retry a failed __init__ (with backoff, at most
+// (at once; with backoff when it keeps dying without answering anything),
+// retry a failed __init__ (with backoff, at most
 // maxInitAttempts times in a row), or finish a drain. Its workers come from
 // the spawn function it is given; the pool owns dispatch.
 import type { ResolvedApi } from '../config/types.ts';
@@ -65,7 +66,7 @@ export class Replica {
   /** failed __init__ attempts in a row: of the replica while it has not served, then per worker */
   #initFailures = 0;
   readonly #slotInitFailures: number[];
-  /** deaths in a row per worker, while serving (the first restart is immediate) */
+  /** deaths per worker since it last answered a request (the first restart is immediate) */
   readonly #crashes: number[];
   readonly #restartTimers: unknown[];
   #retryTimer: unknown = null;
@@ -154,7 +155,6 @@ export class Replica {
   #slotReady(slot: WorkerSlot): void {
     const i = slot.index - 1;
     this.#slotInitFailures[i] = 0;
-    this.#crashes[i] = 0;
     if (this.state === 'draining' || this.state === 'stopped' || this.state === 'failed') return;
     const next = this.slots.find((s) => s.state === 'idle' && this.#restartTimers[s.index - 1] === null);
     if (!this.#served) {
@@ -170,6 +170,7 @@ export class Replica {
   }
 
   #slotAvailable(slot: WorkerSlot): void {
+    this.#crashes[slot.index - 1] = 0;
     if (this.state === 'draining') this.#checkDrained();
     else if (this.state === 'ready' && slot.state === 'ready') this.#opts.events.available(slot, this);
   }
