@@ -37,7 +37,8 @@ export interface AppOptions {
   /** real time runs this many times faster for the autoscalers (tests only; see autoscale/autoscaler.ts) */
   autoscalerTimeScale?: number;
   log: (line: string) => void;
-  output: (label: string, stream: 'stdout' | 'stderr', lines: string[]) => void;
+  /** workers' output lines; a promise returned: the log is full, read no more output until it resolves */
+  output: (label: string, stream: 'stdout' | 'stderr', lines: string[]) => void | Promise<void>;
 }
 
 /** The HTTP side: a FrontDoor on the main thread, or DoorThreads. */

@@ -1,5 +1,6 @@
 // `cortex-local serve [PATH]`: validate, start every API, serve until a signal.
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -131,8 +132,7 @@ export async function serve(argv: string[]): Promise<number> {
     enforceMem: values['enforce-mem'],
     autoscalerTimeScale: autoscalerTimeScale(process.env),
     log,
-    // One write per chunk of a worker's output, however many lines it holds.
-    output: (label, _stream, lines) => process.stdout.write(`[${label}] ${lines.join(`\n[${label}] `)}\n`),
+    output: writeOutput,
   });
   const addr = await app.listen();
   const base = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
@@ -185,6 +185,22 @@ export async function serve(argv: string[]): Promise<number> {
       }
     }
   });
+}
+
+let stdoutDrained: Promise<void> | null = null;
+
+/**
+ * Worker output, one write per chunk however many lines it holds. While the
+ * reader of our stdout lags, a promise: worker output is not read until it
+ * catches up, so a flood of prints slows the worker that prints, not the
+ * server's memory.
+ */
+function writeOutput(label: string, _stream: 'stdout' | 'stderr', lines: string[]): Promise<void> | undefined {
+  if (process.stdout.write(`[${label}] ${lines.join(`\n[${label}] `)}\n`)) return undefined;
+  stdoutDrained ??= once(process.stdout, 'drain').then(() => {
+    stdoutDrained = null;
+  });
+  return stdoutDrained;
 }
 
 function isLoopback(host: string): boolean {

@@ -34,6 +34,8 @@ export interface ApiSummary {
   desired_replicas: number;
   replicas: Record<string, number>;
   in_flight: number;
+  /** clients that left before their answer: while their request waited, or while it executed */
+  abandoned: { waiting: number; executing: number };
   last_error: string | null;
   detail: unknown[];
 }
@@ -60,6 +62,7 @@ function summarize(pool: ApiPool): ApiSummary {
     desired_replicas: s.desired_replicas,
     replicas: s.replicas,
     in_flight: s.in_flight,
+    abandoned: s.abandoned,
     last_error: s.last_error,
     detail: s.detail,
   };

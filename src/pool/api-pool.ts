@@ -30,7 +30,8 @@ export interface ApiPoolOptions {
   ledger: ResourceLedger;
   baseEnv?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
-  output?: (label: string, stream: 'stdout' | 'stderr', lines: string[]) => void;
+  /** where workers' output lines go; a promise returned: the log is full, read no more output until it resolves */
+  output?: (label: string, stream: 'stdout' | 'stderr', lines: string[]) => void | Promise<void>;
   backoff?: BackoffOptions;
   initTimeoutMs?: number;
   /** failed __init__ attempts in a row after which the API is marked failed (default 5) */

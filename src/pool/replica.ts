@@ -27,7 +27,8 @@ export interface ReplicaEvents {
   requeue(tasks: Task[]): void;
   /** __init__ failed maxInitAttempts times in a row: no more retries */
   gaveUp(replica: Replica): void;
-  output(label: string, stream: 'stdout' | 'stderr', lines: string[]): void;
+  /** a promise returned: the log is full (worker-slot.ts) */
+  output(label: string, stream: 'stdout' | 'stderr', lines: string[]): void | Promise<void>;
   log(line: string): void;
 }
 

@@ -32,7 +32,8 @@ export interface WorkerEvents {
   initError(traceback: string): void;
   started(id: number): void;
   replied(id: number, reply: Reply): void;
-  output(stream: 'stdout' | 'stderr', lines: string[]): void;
+  /** a promise returned: the log is full, stop reading this output until it resolves */
+  output(stream: 'stdout' | 'stderr', lines: string[]): void | Promise<void>;
   /** its reply pipe carried something that is not a frame */
   malformed(reason: string): void;
   /** last event: after every frame it wrote before exiting */
@@ -60,7 +61,7 @@ export interface SlotEvents {
   /** a request was answered: the slot may take another (or its replica may be drained) */
   available(slot: WorkerSlot): void;
   exited(slot: WorkerSlot, ending: Ending): void;
-  output(slot: WorkerSlot, stream: 'stdout' | 'stderr', lines: string[]): void;
+  output(slot: WorkerSlot, stream: 'stdout' | 'stderr', lines: string[]): void | Promise<void>;
   log(line: string): void;
 }
 
@@ -131,7 +132,7 @@ export class WorkerSlot {
       },
       started: (id) => mine() && this.#started(id),
       replied: (id, reply) => mine() && this.#replied(id, reply),
-      output: (stream, lines) => mine() && this.#opts.events.output(this, stream, lines),
+      output: (stream, lines) => (mine() ? this.#opts.events.output(this, stream, lines) : undefined),
       malformed: (reason) => {
         if (!mine()) return;
         this.#opts.events.log(`[${this.label}] the worker wrote ${reason} on its reply pipe; stopping it`);

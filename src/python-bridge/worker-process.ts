@@ -46,8 +46,12 @@ export interface WorkerListener {
   started(id: number): void;
   /** a reply frame (kind RESULT_JSON, RESULT_BYTES, BAD_REQUEST or PREDICT_ERROR) */
   reply(id: number, kind: number, payload: Buffer): void;
-  /** complete lines of the worker's stdout or stderr (lines.ts) */
-  output(stream: 'stdout' | 'stderr', lines: string[]): void;
+  /**
+   * Complete lines of the worker's stdout or stderr (lines.ts). A promise
+   * returned means the log is full: that stream is not read (and the worker
+   * blocks on its next print) until it resolves.
+   */
+  output(stream: 'stdout' | 'stderr', lines: string[]): void | Promise<void>;
   /** the reply pipe carried something that is not a frame: nothing more is read from it */
   malformed(reason: string): void;
   /**
@@ -189,14 +193,20 @@ export class PythonWorker {
     stream.setEncoding('utf8');
     stream.on('data', (text: string) => {
       const lines = splitter.push(text);
-      if (lines.length > 0) this.#listener.output(name, lines);
+      if (lines.length === 0) return;
+      const full = this.#listener.output(name, lines);
+      if (full !== undefined) {
+        stream.pause();
+        void full.then(() => stream.resume());
+      }
     });
     stream.once('end', () => this.#flushLines(name, splitter));
   }
 
   #flushLines(name: 'stdout' | 'stderr', splitter: LineSplitter): void {
     const last = splitter.end();
-    if (last.length > 0) this.#listener.output(name, last);
+    // The last line of a stream that ends: there is nothing left to pause.
+    if (last.length > 0) void this.#listener.output(name, last);
   }
 
   #signalGroup(signal: NodeJS.Signals): void {
