@@ -69,7 +69,10 @@ export interface ReplicaStatus {
   id: number;
   state: ReplicaState | 'pending';
   gpus: number[];
+  /** requests sent to its workers and not answered */
   in_flight: number;
+  /** of those, the ones a worker has started */
+  executing: number;
   restarts: number;
   workers: { index: number; state: string; pid: number | null }[];
   reason?: string;
@@ -238,13 +241,14 @@ export class ApiPool extends EventEmitter {
         state: r.state,
         gpus: r.gpus,
         in_flight: r.outstanding,
+        executing: r.executing,
         restarts: r.restarts,
         workers: r.slots.map((s) => ({ index: s.index, state: s.state, pid: s.pid })),
         last_error: r.lastError,
       });
     }
     for (const p of this.#pending) {
-      detail.push({ id: p.id, state: 'pending', gpus: [], in_flight: 0, restarts: 0, workers: [], reason: p.reason });
+      detail.push({ id: p.id, state: 'pending', gpus: [], in_flight: 0, executing: 0, restarts: 0, workers: [], reason: p.reason });
     }
     return {
       name: this.api.name,

@@ -116,6 +116,13 @@ export class Replica {
     return n;
   }
 
+  /** requests its workers have started and not answered */
+  get executing(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.executing;
+    return n;
+  }
+
   /** workers serving now */
   get serving(): number {
     let n = 0;

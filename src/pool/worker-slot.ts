@@ -93,6 +93,7 @@ export class WorkerSlot {
   #deadlines: unknown[] = [];
   #free: number[] = [];
   #outstanding = 0;
+  #executing = 0;
   #seq = 0;
   #initTimer: unknown = null;
   #stopTimer: unknown = null;
@@ -116,6 +117,11 @@ export class WorkerSlot {
   /** requests sent and not answered (queued in the worker or executing) */
   get outstanding(): number {
     return this.#outstanding;
+  }
+
+  /** requests the worker has started and not answered */
+  get executing(): number {
+    return this.#executing;
   }
 
   spawn(): void {
@@ -207,6 +213,7 @@ export class WorkerSlot {
     const task = this.#task(id, 'STARTED');
     if (task === undefined) return;
     task.state = 'executing';
+    this.#executing++;
     const limit = this.#opts.predictTimeoutMs;
     if (limit !== null) this.#deadlines[id - 1] = this.#opts.timers.setTimeout(() => this.#timedOut(id, task), limit);
   }
@@ -230,6 +237,7 @@ export class WorkerSlot {
   }
 
   #forget(id: number): void {
+    if (this.#tasks[id - 1]?.state === 'executing') this.#executing--;
     this.#tasks[id - 1] = undefined;
     const deadline = this.#deadlines[id - 1];
     if (deadline !== undefined) {
@@ -272,6 +280,7 @@ export class WorkerSlot {
     this.#deadlines = [];
     this.#free = [];
     this.#outstanding = 0;
+    this.#executing = 0;
     requeue.sort((a, b) => a.seq - b.seq);
     for (const task of requeue) task.state = 'queued';
 

@@ -52,9 +52,12 @@ test('a death fails only the requests the worker had started: answers already wr
   for (const t of [a, b, c, d]) s.slot.run(t.task);
   assert.deepEqual(w.sent.map((x) => x.body), ['a', 'b', 'c', 'd']);
   w.start('a');
+  assert.deepEqual([s.slot.outstanding, s.slot.executing], [4, 1]);
   w.answer('a');
   w.start('b');
+  assert.deepEqual([s.slot.outstanding, s.slot.executing], [3, 1]);
   w.exit({ code: null, signal: 'SIGKILL' });
+  assert.deepEqual([s.slot.outstanding, s.slot.executing], [0, 0]);
   assert.deepEqual(a.job.replies.map((r) => r.kind), ['prediction'], 'the answer written before the death reached its client');
   assert.equal(b.job.replies.length, 1);
   const crash = b.job.replies[0];
