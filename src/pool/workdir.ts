@@ -55,10 +55,9 @@ export class ProjectWorkdirs implements Workdirs {
       removeStale(root);
       this.#root = root;
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
+      // A read-only project, or a .cortex-local that is not ours: still serve.
       this.#root = mkdtempSync(join(tmpdir(), 'cortex-local-replicas-'));
-      this.#log(`cannot write ${root} (${code}): replicas work in ${this.#root} instead`);
+      this.#log(`cannot use ${root} (${(err as Error).message}): replicas work in ${this.#root} instead`);
     }
     return this.#root;
   }
