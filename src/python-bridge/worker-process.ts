@@ -193,12 +193,12 @@ export class PythonWorker {
     stream.setEncoding('utf8');
     stream.on('data', (text: string) => {
       const lines = splitter.push(text);
-      if (lines.length === 0) return;
-      const full = this.#listener.output(name, lines);
-      if (full !== undefined) {
-        stream.pause();
-        void full.then(() => stream.resume());
-      }
+      const full = lines.length > 0 ? this.#listener.output(name, lines) : undefined;
+      // One chunk per stream per turn of the event loop (libuv would read up
+      // to 32 in a row): a flood of output takes turns with HTTP requests.
+      stream.pause();
+      const turn = new Promise<void>((resolve) => setImmediate(resolve));
+      void (full === undefined ? turn : Promise.all([turn, full])).then(() => stream.resume());
     });
     stream.once('end', () => this.#flushLines(name, splitter));
   }
