@@ -131,6 +131,8 @@ export class ApiPool extends EventEmitter {
   #everReady = false;
   /** why no replica starts any more, once one gave up */
   #failure: string | null = null;
+  /** the __init__ error it gave up on */
+  #failedInit: string | null = null;
   /** the graceful stop ran out of grace: requests left get 503 */
   #forced = false;
   readonly #onReleased = () => this.#startPending();
@@ -177,7 +179,7 @@ export class ApiPool extends EventEmitter {
   get initError(): string | null {
     if (this.admission.readyReplicas > 0) return null;
     for (const r of this.#replicas) if (r.initError !== null) return r.initError;
-    return null;
+    return this.#failedInit;
   }
 
   get desiredReplicas(): number {
@@ -373,6 +375,7 @@ export class ApiPool extends EventEmitter {
 
   #onGaveUp(r: Replica): void {
     if (this.#failure !== null) return;
+    this.#failedInit = r.lastError;
     this.#failure = `api ${this.api.name} failed: its predictor failed to initialize ${this.#opts.maxInitAttempts ?? DEFAULT_MAX_INIT_ATTEMPTS} times in a row`;
     this.#events.log(`${this.#failure}; no replica of it starts any more (the other APIs keep serving)`);
     for (const p of this.#pending) p.reason = this.#failure;
