@@ -98,7 +98,8 @@ export const DEFAULT_STOP_GRACE_MS = 30_000;
 const DEFAULT_PIPELINE_DEPTH = 8;
 const DEFAULT_MEMORY_CHECK_MS = 250;
 
-const load = (slot: WorkerSlot) => slot.outstanding;
+// A worker that stopped serving since #available was computed takes nothing.
+const load = (slot: WorkerSlot) => (slot.state === 'ready' ? slot.outstanding : Number.POSITIVE_INFINITY);
 
 /**
  * Events: 'ready' (the first time any replica is ready), 'state' (replica
