@@ -112,3 +112,10 @@ export class PredictTimeoutError extends CortexLocalError {
 function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))}s`;
 }
+
+/** `cortex-local export` cannot produce a working export (a path outside the project, an output folder it must not overwrite). */
+export class ExportError extends CortexLocalError {
+  constructor(message: string) {
+    super('CORTEX_LOCAL_EXPORT_FAILED', message);
+  }
+}

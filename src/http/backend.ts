@@ -38,6 +38,8 @@ export interface ApiSummary {
   abandoned: { waiting: number; executing: number };
   last_error: string | null;
   detail: unknown[];
+  /** onnx/tensorflow APIs: the model's inputs ({name: {shape, type}}), as Cortex 0.15's GET showed them */
+  model_signature?: unknown;
 }
 
 export interface Backend {
@@ -65,6 +67,7 @@ function summarize(pool: ApiPool): ApiSummary {
     abandoned: s.abandoned,
     last_error: s.last_error,
     detail: s.detail,
+    ...(s.model_signature === null ? {} : { model_signature: s.model_signature }),
   };
 }
 

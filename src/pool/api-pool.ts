@@ -13,6 +13,7 @@ import { Fifo } from './fifo.ts';
 import type { Job, Ticket } from './job.ts';
 import type { ResourceLedger } from './ledger.ts';
 import { MemoryWatch } from './memory-watch.ts';
+import { modelsDir } from './models-dir.ts';
 import { leastLoaded } from './pick.ts';
 import { planReplicas, replicaCapacity } from './plan.ts';
 import { pythonWorker } from './python-worker.ts';
@@ -91,6 +92,8 @@ export interface ApiStatus {
   abandoned: { waiting: number; executing: number };
   last_error: string | null;
   detail: ReplicaStatus[];
+  /** onnx/tensorflow: the model's input signature, once a replica has loaded it; else null */
+  model_signature: unknown;
 }
 
 export const DEFAULT_INIT_TIMEOUT_MS = 10 * 60_000;
@@ -136,6 +139,7 @@ export class ApiPool extends EventEmitter {
   #failedInit: string | null = null;
   /** the graceful stop ran out of grace: requests left get 503 */
   #forced = false;
+  #modelSignature: unknown = null;
   readonly #onReleased = () => this.#startPending();
 
   constructor(opts: ApiPoolOptions) {
@@ -264,6 +268,7 @@ export class ApiPool extends EventEmitter {
       abandoned: this.abandoned,
       last_error: lastError,
       detail,
+      model_signature: this.#modelSignature,
     };
   }
 
@@ -365,6 +370,8 @@ export class ApiPool extends EventEmitter {
       if (dir !== undefined) this.#workdirs.remove(dir);
     }
     if (r.state === 'ready') {
+      // Kept at the pool, so it still shows while every replica restarts.
+      if (r.modelSignature !== null) this.#modelSignature = r.modelSignature;
       if (!this.#everReady) {
         this.#everReady = true;
         this.emit('ready');
@@ -428,6 +435,9 @@ export class ApiPool extends EventEmitter {
           python_path: api.predictor.python_path,
           config: api.predictor.config,
           threads: api.autoscaling.threads_per_worker,
+          model: api.predictor.model,
+          signature_key: api.predictor.signature_key,
+          models_dir: modelsDir(this.#opts.projectDir),
         },
       };
       const replica = new Replica({

@@ -8,7 +8,7 @@ import type { SpawnWorker } from './worker-slot.ts';
 export function pythonWorker(spec: WorkerSpec): SpawnWorker {
   return (events) => {
     const worker = new PythonWorker(spec, {
-      ready: () => events.ready(),
+      ready: (info) => events.ready(info.model_signature ?? null),
       initError: (traceback) => events.initError(traceback),
       started: (id) => events.started(id),
       reply: (id, kind, payload) => {

@@ -59,6 +59,8 @@ export class Replica {
   /** the last __init__ traceback or worker death, for the status */
   lastError: string | null = null;
   restarts = 0;
+  /** onnx/tensorflow: the model's input signature, from a worker's READY */
+  modelSignature: unknown = null;
   /** __init__ failed maxInitAttempts times in a row; no retry is scheduled */
   gaveUp = false;
   readonly #opts: ReplicaOptions;
@@ -163,6 +165,7 @@ export class Replica {
   #slotReady(slot: WorkerSlot): void {
     const i = slot.index - 1;
     this.#slotInitFailures[i] = 0;
+    if (slot.modelSignature !== null) this.modelSignature = slot.modelSignature;
     if (this.state === 'draining' || this.state === 'stopped' || this.state === 'failed') return;
     const next = this.slots.find((s) => s.state === 'idle' && this.#restartTimers[s.index - 1] === null);
     if (!this.#served) {

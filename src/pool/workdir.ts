@@ -51,7 +51,8 @@ export class ProjectWorkdirs implements Workdirs {
     try {
       mkdirSync(root, { recursive: true });
       const ignore = join(state, '.gitignore');
-      if (!existsSync(ignore)) writeFileSync(ignore, '# working folders of cortex-local replicas\n*\n');
+      // The same file the model store writes (python/cortex_local_worker/model_store.py).
+      if (!existsSync(ignore)) writeFileSync(ignore, '# made by cortex-local: its caches and working folders\n*\n');
       removeStale(root);
       this.#root = root;
     } catch (err) {

@@ -28,7 +28,8 @@ export interface WorkerProcess {
 
 /** What a worker process reports. None is called during the spawn call itself. */
 export interface WorkerEvents {
-  ready(): void;
+  /** `modelSignature`: an onnx/tensorflow model's inputs (null for type python) */
+  ready(modelSignature: unknown): void;
   initError(traceback: string): void;
   started(id: number): void;
   replied(id: number, reply: Reply): void;
@@ -84,6 +85,8 @@ export class WorkerSlot {
   readonly index: number;
   readonly label: string;
   state: SlotState = 'idle';
+  /** what its worker's READY said of an onnx/tensorflow model's inputs */
+  modelSignature: unknown = null;
   readonly #opts: SlotOptions;
   #proc: WorkerProcess | null = null;
   /** bumped at each spawn: events of an older process are ignored */
@@ -132,7 +135,11 @@ export class WorkerSlot {
     this.#exited = new Promise((resolve) => (this.#onExited = resolve));
     const timers = this.#opts.timers;
     this.#proc = this.#opts.spawn({
-      ready: () => mine() && this.#ready(),
+      ready: (modelSignature) => {
+        if (!mine()) return;
+        this.modelSignature = modelSignature;
+        this.#ready();
+      },
       initError: (traceback) => {
         if (mine()) this.#initError = traceback;
       },

@@ -20,6 +20,11 @@ export interface WorkerInit {
   python_path: string;
   config: Record<string, unknown>;
   threads: number;
+  /** onnx/tensorflow: predictor.model as resolved (an absolute path or s3://…) */
+  model?: string | null;
+  signature_key?: string | null;
+  /** onnx/tensorflow: where downloaded and extracted models are kept */
+  models_dir?: string;
 }
 
 export interface WorkerSpec {
@@ -38,9 +43,17 @@ export interface WorkerExit {
   error?: Error;
 }
 
+/** The READY frame's payload. */
+export interface WorkerReady {
+  pid: number;
+  python: string;
+  /** onnx/tensorflow: the model's inputs, as Cortex 0.15's GET <endpoint> showed them */
+  model_signature?: unknown;
+}
+
 /** What a worker process does, as it happens. */
 export interface WorkerListener {
-  ready(info: { pid: number; python: string }): void;
+  ready(info: WorkerReady): void;
   initError(traceback: string): void;
   /** the worker is about to call predict() for request `id` */
   started(id: number): void;
@@ -169,9 +182,9 @@ export class PythonWorker {
     if (kind === Kind.STARTED && id !== 0) return this.#listener.started(id);
     if (REPLY_KINDS.has(kind) && id !== 0) return this.#listener.reply(id, kind, payload);
     if (kind === Kind.READY && id === 0) {
-      let info: { pid: number; python: string };
+      let info: WorkerReady;
       try {
-        info = JSON.parse(payload.toString('utf8')) as { pid: number; python: string };
+        info = JSON.parse(payload.toString('utf8')) as WorkerReady;
       } catch {
         return this.#malformed(`its READY frame is not JSON: ${JSON.stringify(payload.subarray(0, 80).toString('latin1'))}`);
       }

@@ -43,8 +43,8 @@ export class FakeWorker implements WorkerProcess {
     return found.id;
   }
 
-  ready(): void {
-    this.events.ready();
+  ready(modelSignature: unknown = null): void {
+    this.events.ready(modelSignature);
   }
 
   start(body: string): void {

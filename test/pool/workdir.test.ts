@@ -21,7 +21,7 @@ test('a replica folder links every top-level entry of the project, hidden ones t
   assert.deepEqual(readdirSync(dir).sort(), ['.env', 'data', 'predictor.py']);
   assert.ok(lstatSync(join(dir, 'data')).isSymbolicLink());
   assert.equal(readFileSync(join(dir, 'data', 'labels.txt'), 'utf8'), 'setosa\n');
-  assert.equal(readFileSync(join(project, '.cortex-local', '.gitignore'), 'utf8'), '# working folders of cortex-local replicas\n*\n');
+  assert.equal(readFileSync(join(project, '.cortex-local', '.gitignore'), 'utf8'), '# made by cortex-local: its caches and working folders\n*\n');
   writeFileSync(join(dir, 'model.pkl'), 'mine');
   const other = w.create('other-1');
   assert.equal(existsSync(join(other, 'model.pkl')), false, 'a file written in one replica\'s folder is not in another\'s');
