@@ -88,7 +88,7 @@ test('[good, crashing] sent together, 20 times: every good request is answered 2
   assert.equal((await status('one')).detail[0].restarts - before, 20, 'no crashing request ran twice');
 });
 
-test('kill drill: 1 replica × 2 workers, one killed every 0.5 s under load for 10 s: 502 only for the killed workers\' executing requests, never 503', async () => {
+test('kill drill: 1 replica × 2 workers, one killed every 0.5 s under load for 10 s: 502 only for the killed workers\' executing requests, never 503', async (t) => {
   const load = startLoad(`${server.url}/pair`, {
     clients: 6,
     body: () => ({ sleep: 0.002 }),
@@ -111,6 +111,7 @@ test('kill drill: 1 replica × 2 workers, one killed every 0.5 s under load for 
   assert.ok((codes.get(200) ?? 0) > 100, `served ${codes.get(200)}`);
   await servingPids('pair', 2);
   const s = await status('pair');
+  t.diagnostic(`${kills} kills: ${JSON.stringify(Object.fromEntries(codes))}`);
   assert.equal(s.detail[0].restarts, kills);
   assert.equal(s.in_flight, 0);
 });
