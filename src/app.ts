@@ -35,6 +35,10 @@ export interface AppOptions {
   /** the front door on this many worker threads (0: on the main thread, with the pools) */
   httpThreads?: number;
   initTimeoutMs?: number;
+  /** serve --predict-timeout: a request executing longer gets 504 and its worker is restarted */
+  predictTimeoutMs?: number | null;
+  /** serve --enforce-mem: compute.mem as a limit on each replica's process tree */
+  enforceMem?: boolean;
   backoff?: BackoffOptions;
   cpu?: number;
   mem?: number;
@@ -42,7 +46,8 @@ export interface AppOptions {
   /** real time runs this many times faster for the autoscalers (tests only; see autoscale/autoscaler.ts) */
   autoscalerTimeScale?: number;
   log: (line: string) => void;
-  output: (label: string, stream: 'stdout' | 'stderr', line: string) => void;
+  /** workers' output lines; a promise returned: the log is full, read no more output until it resolves */
+  output: (label: string, stream: 'stdout' | 'stderr', lines: string[]) => void | Promise<void>;
 }
 
 /** The HTTP side: a FrontDoor on the main thread, or DoorThreads. */
@@ -83,6 +88,8 @@ export class App {
           output: opts.output,
           backoff: opts.backoff,
           initTimeoutMs: opts.initTimeoutMs,
+          predictTimeoutMs: opts.predictTimeoutMs,
+          enforceMem: opts.enforceMem,
         }),
     );
     this.metrics = new Metrics(() => this.pools);

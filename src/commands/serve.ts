@@ -1,5 +1,6 @@
 // `cortex-local serve [PATH]`: validate, start every API, serve until a signal.
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +30,12 @@ options:
                       request bodies held for requests not yet answered, all
                       APIs together, past which requests get 503 (default 268435456)
   --init-timeout DUR  how long a predictor's __init__ may take (default 10m)
+  --exit-on-init-error  exit 1 when an API's __init__ has failed 5 times in a
+                      row (default: that API is marked failed, the others serve)
+  --predict-timeout DUR  answer 504 to a request whose predict() runs longer, and
+                      restart its worker (default: no limit, as in Cortex)
+  --enforce-mem       make compute.mem a limit on each replica's processes
+                      (default: a request, reserved, as in Cortex 0.15)
   --api-key KEY       require "Authorization: Bearer KEY" on every request
                       (at least 16 characters, no spaces)
   --http-threads N    run the HTTP front door on N threads of its own (default 0:
@@ -51,6 +58,9 @@ export async function serve(argv: string[]): Promise<number> {
       'body-timeout': { type: 'string', default: '30s' },
       'max-queued-bytes': { type: 'string' },
       'init-timeout': { type: 'string', default: '10m' },
+      'exit-on-init-error': { type: 'boolean', default: false },
+      'predict-timeout': { type: 'string' },
+      'enforce-mem': { type: 'boolean', default: false },
       'api-key': { type: 'string' },
       'http-threads': { type: 'string', default: '0' },
       insecure: { type: 'boolean', default: false },
@@ -84,6 +94,11 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const initTimeout = parseDuration(values['init-timeout']);
   if (initTimeout === null || initTimeout <= 0) throw new UsageError(`--init-timeout must be a duration such as 90s or 10m, got "${values['init-timeout']}"`);
+  let predictTimeout: number | null = null;
+  if (values['predict-timeout'] !== undefined) {
+    predictTimeout = parseDuration(values['predict-timeout']);
+    if (predictTimeout === null || predictTimeout <= 0) throw new UsageError(`--predict-timeout must be a duration such as 30s or 2m, got "${values['predict-timeout']}"`);
+  }
   const chosen = values.python ?? process.env.CORTEX_LOCAL_PYTHON ?? 'python3';
   // Workers start in the project folder: a relative path such as .venv/bin/python
   // means relative to where serve was run. A bare name is looked up on PATH.
@@ -131,9 +146,11 @@ export async function serve(argv: string[]): Promise<number> {
     apiKey: values['api-key'],
     httpThreads,
     initTimeoutMs: initTimeout * 1000,
+    predictTimeoutMs: predictTimeout === null ? null : predictTimeout * 1000,
+    enforceMem: values['enforce-mem'],
     autoscalerTimeScale: autoscalerTimeScale(process.env),
     log,
-    output: (label, _stream, line) => process.stdout.write(`[${label}] ${line}\n`),
+    output: writeOutput,
   });
   const addr = await app.listen();
   const base = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
@@ -146,6 +163,7 @@ export async function serve(argv: string[]): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let signals = 0;
+    let exitCode = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
@@ -156,10 +174,13 @@ export async function serve(argv: string[]): Promise<number> {
       }
       const inFlight = app.pools.reduce((n, p) => n + p.inFlight, 0);
       log(`${signal}: shutting down; finishing ${inFlight} in-flight request${inFlight === 1 ? '' : 's'} (send ${signal} again to force)`);
+      stop();
+    };
+    const stop = () =>
       app.stop().then(
         () => {
           log('stopped');
-          resolve(0);
+          resolve(exitCode);
         },
         (err: unknown) => {
           log(`error while stopping: ${(err as Error).message}`);
@@ -167,9 +188,20 @@ export async function serve(argv: string[]): Promise<number> {
           resolve(1);
         },
       );
-    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A closed terminal: drain as for SIGTERM rather than die with requests in flight.
+    process.on('SIGHUP', onSignal);
+    if (values['exit-on-init-error']) {
+      for (const pool of app.pools) {
+        pool.once('failed', () => {
+          if (signals++ > 0) return;
+          exitCode = 1;
+          log(`api ${pool.api.name} failed to initialize: shutting down (--exit-on-init-error)`);
+          stop();
+        });
+      }
+    }
   });
 }
 
@@ -184,6 +216,22 @@ function checkApiKey(key: string): void {
   if (key.length < MIN_API_KEY_LENGTH) {
     throw new UsageError(`--api-key is ${key.length} characters long: use at least ${MIN_API_KEY_LENGTH}, a shorter key is guessable (e.g. from: openssl rand -hex 16)`);
   }
+}
+
+let stdoutDrained: Promise<void> | null = null;
+
+/**
+ * Worker output, one write per chunk however many lines it holds. While the
+ * reader of our stdout lags, a promise: worker output is not read until it
+ * catches up, so a flood of prints slows the worker that prints, not the
+ * server's memory.
+ */
+function writeOutput(label: string, _stream: 'stdout' | 'stderr', lines: string[]): Promise<void> | undefined {
+  if (process.stdout.write(`[${label}] ${lines.join(`\n[${label}] `)}\n`)) return undefined;
+  stdoutDrained ??= once(process.stdout, 'drain').then(() => {
+    stdoutDrained = null;
+  });
+  return stdoutDrained;
 }
 
 function isLoopback(host: string): boolean {

@@ -70,6 +70,20 @@ export class Metrics {
         for (const p of pools()) this.set({ api: p.api.name }, p.inFlight);
       },
     });
+    new Counter({
+      name: 'cortex_local_abandoned_requests_total',
+      help: 'Prediction requests whose client left before the answer, by where the request was then (waiting: queued or not yet started; executing)',
+      labelNames: ['api', 'when'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) {
+          const n = p.abandoned;
+          if (n.waiting > 0) this.inc({ api: p.api.name, when: 'waiting' }, n.waiting);
+          if (n.executing > 0) this.inc({ api: p.api.name, when: 'executing' }, n.executing);
+        }
+      },
+    });
     new Gauge({
       name: 'cortex_local_replicas',
       help: 'Replicas by state',
