@@ -1,8 +1,16 @@
 // Per API: the replicas, the FIFO of admitted requests waiting for a worker,
 // dispatch to the least-loaded serving worker (pick.ts), the desired replica
 // count (set at start to init_replicas, later by the autoscaler) and the plan
-// that reaches it (plan.ts), and the admission capacity the front door
-// admits against.
+// that reaches it (plan.ts; rollout.ts while replicas of an older version
+// remain), and the admission capacity the front door admits against.
+//
+// Versions: each deploy that restarts replicas (new code, a changed predictor,
+// compute or worker layout, a refresh) makes a new generation of the API;
+// replicas run the generation they were started with, and the rolling update
+// replaces older generations' replicas with the current one's, old and new
+// serving side by side meanwhile. A deploy that changes only what no replica
+// reads (the autoscaling counts and periods, update_strategy, endpoint)
+// updates the current generation in place.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { ResolvedApi } from '../config/types.ts';
@@ -15,9 +23,10 @@ import type { ResourceLedger } from './ledger.ts';
 import { MemoryWatch } from './memory-watch.ts';
 import { modelsDir } from './models-dir.ts';
 import { leastLoaded } from './pick.ts';
-import { planReplicas, replicaCapacity } from './plan.ts';
+import { replicaCapacity } from './plan.ts';
 import { pythonWorker } from './python-worker.ts';
 import { DEFAULT_MAX_INIT_ATTEMPTS, Replica, type ReplicaEvents, type ReplicaState } from './replica.ts';
+import { countStates, isRolling, planRollout, resolveStrategy } from './rollout.ts';
 import { Task, type TaskOwner } from './task.ts';
 import { realTimers, type Timers } from './timers.ts';
 import { ProjectWorkdirs, type Workdirs } from './workdir.ts';
@@ -26,6 +35,8 @@ import type { SpawnWorker, WorkerSlot } from './worker-slot.ts';
 
 export interface ApiPoolOptions {
   api: ResolvedApi;
+  /** a short hash of the API's config and code (reload/version.ts), shown in the status */
+  version?: string;
   projectDir: string;
   python: string;
   ledger: ResourceLedger;
@@ -64,10 +75,49 @@ export interface ApiPoolOptions {
 export interface PendingReplica {
   id: number;
   reason: string;
+  generation: Generation;
+}
+
+/** One version of the API as deployed. */
+interface Generation {
+  /** 1, 2, …: the order of deploys */
+  n: number;
+  api: ResolvedApi;
+  version: string;
+  /** its __init__ failed maxInitAttempts times in a row: none of its replicas starts any more */
+  failure: string | null;
+  /** the __init__ error it gave up on */
+  failedInit: string | null;
+  /** the log said its rollout stopped on an __init__ failure */
+  stopLogged: boolean;
+  /** no older replica remains and every replica of it that could be placed is ready: its rollout is over */
+  rolledOut: boolean;
+}
+
+export type RolloutState = 'updating' | 'live' | 'error';
+
+export type ReplicaCounts = { ready: number; starting: number; pending: number; failed: number; draining: number };
+
+export interface RolloutStatus {
+  /** updating: replicas of older versions remain, or none is ready yet; error: the current version fails to initialize */
+  state: RolloutState;
+  /** the current version's replicas */
+  new: ReplicaCounts;
+  /** older versions' replicas */
+  old: ReplicaCounts;
+  /** the versions the old replicas run */
+  old_versions: string[];
+  /** max_surge and max_unavailable resolved against the desired count */
+  max_surge: number;
+  max_unavailable: number;
+  /** the current version's __init__ error, while it stops the rollout */
+  error: string | null;
 }
 
 export interface ReplicaStatus {
   id: number;
+  /** the version it runs */
+  version: string;
   state: ReplicaState | 'pending';
   gpus: number[];
   /** requests sent to its workers and not answered */
@@ -83,8 +133,11 @@ export interface ReplicaStatus {
 export interface ApiStatus {
   name: string;
   endpoint: string;
+  /** the current version: a short hash of the API's config and code */
+  version: string;
+  rollout: RolloutStatus;
   desired_replicas: number;
-  replicas: { ready: number; starting: number; pending: number; failed: number; draining: number };
+  replicas: ReplicaCounts;
   in_flight: number;
   queued: number;
   capacity: number;
@@ -101,16 +154,17 @@ export const DEFAULT_STOP_GRACE_MS = 30_000;
 const DEFAULT_PIPELINE_DEPTH = 8;
 const DEFAULT_MEMORY_CHECK_MS = 250;
 
-// A worker that stopped serving since #available was computed takes nothing.
-const load = (slot: WorkerSlot) => (slot.state === 'ready' ? slot.outstanding : Number.POSITIVE_INFINITY);
+// A worker that stopped serving since #available was computed takes nothing;
+// one that holds all it may takes nothing either.
+const load = (slot: WorkerSlot) => (slot.state === 'ready' && slot.outstanding < slot.maxOutstanding ? slot.outstanding : Number.POSITIVE_INFINITY);
 
 /**
  * Events: 'ready' (the first time any replica is ready), 'state' (replica
  * counts changed), 'failed' (a replica's __init__ failed maxInitAttempts
- * times in a row: no replica of this API starts any more).
+ * times in a row and no older version serves: no replica of this API starts
+ * any more), 'rollout' (the rollout state changed: RolloutState).
  */
 export class ApiPool extends EventEmitter {
-  readonly api: ResolvedApi;
   /** in flight and capacity, shared with the front-door threads */
   readonly admission: Admission;
   readonly #opts: ApiPoolOptions;
@@ -119,11 +173,11 @@ export class ApiPool extends EventEmitter {
   readonly #workdirs: Workdirs;
   readonly #replicas: Replica[] = [];
   readonly #workdirOf = new Map<Replica, string>();
+  readonly #generationOf = new Map<Replica, Generation>();
   readonly #pending: PendingReplica[] = [];
   readonly #queue = new Fifo<Task>();
   readonly #events: ReplicaEvents;
   readonly #owner: TaskOwner;
-  readonly #maxOutstanding: number;
   readonly #abandoned = { waiting: 0, executing: 0 };
   /** tasks in #queue abandoned while they waited: skipped when their turn comes */
   #dead = 0;
@@ -133,25 +187,25 @@ export class ApiPool extends EventEmitter {
   #desired = 0;
   #nextId = 1;
   #everReady = false;
-  /** why no replica starts any more, once one gave up */
-  #failure: string | null = null;
-  /** the __init__ error it gave up on */
-  #failedInit: string | null = null;
+  #current: Generation;
+  #rolloutState: RolloutState = 'updating';
   /** the graceful stop ran out of grace: requests left get 503 */
   #forced = false;
   #modelSignature: unknown = null;
-  readonly #onReleased = () => this.#startPending();
+  // Room given back (by any API) may let a pending replica start, or a rollout go on.
+  readonly #onReleased = () => {
+    if (!this.admission.stopped) this.#reconcile();
+  };
 
   constructor(opts: ApiPoolOptions) {
     super();
     this.#opts = opts;
-    this.api = opts.api;
+    this.#current = { n: 1, api: opts.api, version: opts.version ?? '', failure: null, failedInit: null, stopLogged: false, rolledOut: true };
     this.admission = new Admission(opts.api.autoscaling.max_replica_concurrency);
     this.#ledger = opts.ledger;
     this.#timers = opts.timers ?? realTimers;
     const log = opts.log ?? (() => {});
     this.#workdirs = opts.workdirs ?? new ProjectWorkdirs(opts.projectDir, log);
-    this.#maxOutstanding = opts.api.autoscaling.threads_per_worker + (opts.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH);
     const output = opts.output ?? (() => {});
     this.#events = {
       changed: (r) => this.#onReplicaChanged(r),
@@ -172,6 +226,20 @@ export class ApiPool extends EventEmitter {
     this.#ledger.on('released', this.#onReleased);
   }
 
+  /** the current version's config */
+  get api(): ResolvedApi {
+    return this.#current.api;
+  }
+
+  /** the current version: a short hash of its config and code */
+  get version(): string {
+    return this.#current.version;
+  }
+
+  get rolloutState(): RolloutState {
+    return this.#rolloutState;
+  }
+
   get inFlight(): number {
     return this.admission.inFlight;
   }
@@ -183,8 +251,9 @@ export class ApiPool extends EventEmitter {
   /** why the API cannot start: a replica's last __init__ traceback, while none is ready */
   get initError(): string | null {
     if (this.admission.readyReplicas > 0) return null;
+    for (const r of this.#replicas) if (r.initError !== null && this.#generationOf.get(r) === this.#current) return r.initError;
     for (const r of this.#replicas) if (r.initError !== null) return r.initError;
-    return this.#failedInit;
+    return this.#current.failedInit;
   }
 
   get desiredReplicas(): number {
@@ -202,13 +271,42 @@ export class ApiPool extends EventEmitter {
   }
 
   start(): void {
-    const limit = this.api.compute.mem;
-    if (this.#opts.enforceMem === true && limit !== null) {
-      this.#memoryWatch = new MemoryWatch(limit, this.#opts.memoryCheckMs ?? DEFAULT_MEMORY_CHECK_MS, () => this.#replicas, (err) =>
+    if (this.#opts.enforceMem === true) {
+      this.#memoryWatch = new MemoryWatch(this.#opts.memoryCheckMs ?? DEFAULT_MEMORY_CHECK_MS, () => this.#replicas, (err) =>
         this.#events.log(`[${this.api.name}] could not measure memory: ${err.message}`),
       );
     }
     this.setDesiredReplicas(this.api.autoscaling.init_replicas);
+  }
+
+  /**
+   * A new version of the API. `restart`: its replicas replace the running
+   * ones by a rolling update (update_strategy); otherwise the current version
+   * takes the new config in place (it changes nothing a replica reads). The
+   * desired count stays, within the new min_replicas and max_replicas (as
+   * Cortex kept the deployment's replicas).
+   */
+  deploy(api: ResolvedApi, version: string, restart: boolean): void {
+    if (this.admission.stopped) return;
+    if (restart) {
+      const from = this.#current;
+      this.#current = { n: from.n + 1, api, version, failure: null, failedInit: null, stopLogged: false, rolledOut: false };
+    } else {
+      this.#current.api = api;
+      this.#current.version = version;
+    }
+    const { min_replicas: min, max_replicas: max } = api.autoscaling;
+    this.#desired = Math.min(max, Math.max(min, this.#desired));
+    if (restart) {
+      const { maxSurge, maxUnavailable } = resolveStrategy(api.update_strategy, this.#desired);
+      this.#events.log(`api ${api.name}: rolling out version ${version} on ${this.#desired} replica${this.#desired === 1 ? '' : 's'} (max_surge ${maxSurge}, max_unavailable ${maxUnavailable})`);
+    }
+    this.#reconcile();
+  }
+
+  /** A rolling restart of every replica with the same version (cortex refresh). */
+  refresh(): void {
+    this.deploy(this.api, this.version, true);
   }
 
   /** Admission: counts the request in flight, or refuses it (503) when at capacity. */
@@ -223,7 +321,7 @@ export class ApiPool extends EventEmitter {
 
   dispatch(job: Job): Ticket {
     const task = new Task(job, this.#owner);
-    const slot = leastLoaded(this.#available, load, this.#maxOutstanding);
+    const slot = leastLoaded(this.#available, load, Number.POSITIVE_INFINITY);
     if (slot !== null) slot.run(task);
     else if (this.#forced) this.#unavailable(task);
     else this.#queue.push(task);
@@ -237,14 +335,23 @@ export class ApiPool extends EventEmitter {
   }
 
   status(): ApiStatus {
-    const counts = { ready: 0, starting: 0, pending: this.#pending.length, failed: 0, draining: 0 };
+    const current = this.#current;
+    const mine: Replica[] = [];
+    const older: Replica[] = [];
     let lastError: string | null = null;
     const detail: ReplicaStatus[] = [];
+    const oldVersions = new Set<string>();
     for (const r of this.#replicas) {
-      if (r.state !== 'stopped') counts[r.state]++;
+      const gen = this.#generationOf.get(r) as Generation;
+      if (gen === current) mine.push(r);
+      else {
+        older.push(r);
+        oldVersions.add(gen.version);
+      }
       if (r.lastError !== null) lastError = r.lastError;
       detail.push({
         id: r.id,
+        version: gen.version,
         state: r.state,
         gpus: r.gpus,
         in_flight: r.outstanding,
@@ -254,14 +361,28 @@ export class ApiPool extends EventEmitter {
         last_error: r.lastError,
       });
     }
+    let minePending = 0;
     for (const p of this.#pending) {
-      detail.push({ id: p.id, state: 'pending', gpus: [], in_flight: 0, executing: 0, restarts: 0, workers: [], reason: p.reason });
+      if (p.generation === current) minePending++;
+      else oldVersions.add(p.generation.version);
+      detail.push({ id: p.id, version: p.generation.version, state: 'pending', gpus: [], in_flight: 0, executing: 0, restarts: 0, workers: [], reason: p.reason });
     }
+    const { maxSurge, maxUnavailable } = resolveStrategy(this.api.update_strategy, this.#desired);
     return {
       name: this.api.name,
       endpoint: this.api.endpoint,
+      version: current.version,
+      rollout: {
+        state: this.#rolloutState,
+        new: countStates(mine, minePending),
+        old: countStates(older, this.#pending.length - minePending),
+        old_versions: [...oldVersions],
+        max_surge: maxSurge,
+        max_unavailable: maxUnavailable,
+        error: this.#rolloutState === 'error' ? this.#currentInitError() : null,
+      },
       desired_replicas: this.#desired,
-      replicas: counts,
+      replicas: countStates(this.#replicas, this.#pending.length),
       in_flight: this.admission.inFlight,
       queued: this.#queue.size,
       capacity: this.capacity,
@@ -312,7 +433,7 @@ export class ApiPool extends EventEmitter {
 
   #fill(slot: WorkerSlot): void {
     const queue = this.#queue;
-    while (queue.size > 0 && slot.state === 'ready' && slot.outstanding < this.#maxOutstanding) {
+    while (queue.size > 0 && slot.state === 'ready' && slot.outstanding < slot.maxOutstanding) {
       const task = queue.shift() as Task;
       // Abandoned while it waited: its slot was given back then.
       if (task.state !== 'queued') {
@@ -352,18 +473,18 @@ export class ApiPool extends EventEmitter {
     const available: WorkerSlot[] = [];
     let ready = 0;
     let capacity = 0;
-    const perReplica = this.api.autoscaling.max_replica_concurrency;
-    const workers = this.api.autoscaling.workers_per_replica;
     for (const x of this.#replicas) {
       if (x.state !== 'ready') continue;
       ready++;
-      capacity += replicaCapacity(perReplica, x.serving, workers);
+      capacity += replicaCapacity(x.api.autoscaling.max_replica_concurrency, x.serving, x.api.autoscaling.workers_per_replica);
       for (const s of x.slots) if (s.state === 'ready') available.push(s);
     }
     this.#available = available;
     this.admission.setServing(ready, capacity);
+    const gen = this.#generationOf.get(r) as Generation;
     if (r.state === 'stopped') {
       this.#replicas.splice(this.#replicas.indexOf(r), 1);
+      this.#generationOf.delete(r);
       this.#ledger.release(this.#ownerName(r.id));
       const dir = this.#workdirOf.get(r);
       this.#workdirOf.delete(r);
@@ -371,49 +492,119 @@ export class ApiPool extends EventEmitter {
     }
     if (r.state === 'ready') {
       // Kept at the pool, so it still shows while every replica restarts.
-      if (r.modelSignature !== null) this.#modelSignature = r.modelSignature;
+      if (r.modelSignature !== null && gen === this.#current) this.#modelSignature = r.modelSignature;
       if (!this.#everReady) {
         this.#everReady = true;
         this.emit('ready');
       }
       this.#pump();
     }
+    // A replica that started, stopped or failed may let the rollout take its next step.
+    if (r.state !== 'draining' && !this.admission.stopped) this.#reconcile();
+    else this.#updated();
+  }
+
+  /** The current version's __init__ error: a replica's while it fails, or the one it gave up on. */
+  #currentInitError(): string | null {
+    for (const r of this.#replicas) if (r.initError !== null && this.#generationOf.get(r) === this.#current) return r.initError;
+    return this.#current.failedInit;
+  }
+
+  /** Replicas of older versions remain, or the current version's are not all ready yet after a deploy. */
+  #rolling(): boolean {
+    const gen = this.#current;
+    if (this.#replicas.some((r) => this.#generationOf.get(r) !== gen) || this.#pending.some((p) => p.generation !== gen)) return true;
+    if (!gen.rolledOut && this.#replicas.every((r) => r.state === 'ready')) {
+      gen.rolledOut = true;
+      if (gen.n > 1) this.#events.log(`api ${this.api.name}: version ${gen.version} is live (rollout done)`);
+    }
+    return !gen.rolledOut;
+  }
+
+  /** The rollout's state after any change, logged when it changes, then the 'state' event. */
+  #updated(): void {
+    const rolling = this.#rolling();
+    const failing = this.#currentInitError() !== null;
+    const anyReady = this.admission.readyReplicas > 0;
+    const state: RolloutState = failing && (rolling || !anyReady) ? 'error' : rolling || !anyReady ? 'updating' : 'live';
+    const was = this.#rolloutState;
+    if (state !== was) {
+      this.#rolloutState = state;
+      const gen = this.#current;
+      if (state === 'error' && rolling && !gen.stopLogged) {
+        gen.stopLogged = true;
+        const older = [...new Set(this.#replicas.filter((r) => r.state === 'ready' && this.#generationOf.get(r) !== gen).map((r) => (this.#generationOf.get(r) as Generation).version))];
+        const serving = older.length > 0 ? `version ${older.join(', ')} keeps serving` : 'no older replica is ready';
+        const summary = (this.#currentInitError() ?? '').trim().split('\n')[0];
+        this.#events.log(`api ${this.api.name}: the rollout of version ${gen.version} is stopped: its predictor failed to initialize (${summary}); ${serving}. Fix it and deploy again`);
+      }
+      this.emit('rollout', state);
+    }
     this.emit('state', this.status());
   }
 
   #onGaveUp(r: Replica): void {
-    if (this.#failure !== null) return;
-    this.#failedInit = r.lastError;
-    this.#failure = `api ${this.api.name} failed: its predictor failed to initialize ${this.#opts.maxInitAttempts ?? DEFAULT_MAX_INIT_ATTEMPTS} times in a row`;
-    this.#events.log(`${this.#failure}; no replica of it starts any more (the other APIs keep serving)`);
-    for (const p of this.#pending) p.reason = this.#failure;
-    this.emit('failed', r.lastError);
+    const gen = this.#generationOf.get(r) as Generation;
+    if (gen.failure !== null) return;
+    gen.failedInit = r.lastError;
+    const attempts = this.#opts.maxInitAttempts ?? DEFAULT_MAX_INIT_ATTEMPTS;
+    const olderServe = this.#replicas.some((x) => x.state === 'ready' && this.#generationOf.get(x) !== gen);
+    if (gen !== this.#current || olderServe) {
+      gen.failure = `version ${gen.version} of api ${this.api.name} failed: its predictor failed to initialize ${attempts} times in a row`;
+      this.#events.log(`${gen.failure}; no replica of that version starts any more`);
+    } else {
+      gen.failure = `api ${this.api.name} failed: its predictor failed to initialize ${attempts} times in a row`;
+      this.#events.log(`${gen.failure}; no replica of it starts any more (the other APIs keep serving)`);
+    }
+    for (const p of this.#pending) if (p.generation === gen) p.reason = gen.failure;
+    if (gen === this.#current && !olderServe) this.emit('failed', r.lastError);
   }
 
-  /** Bring the number of live (not draining) replicas to the desired count. */
+  /** Bring the replicas to the desired count, by the rolling update while older versions remain. */
   #reconcile(): void {
-    const plan = planReplicas(this.#replicas, this.#pending.length, this.#desired);
+    const current = this.#current;
+    const mine: Replica[] = [];
+    const old: { id: number; state: ReplicaState; generation: number }[] = [];
+    for (const r of this.#replicas) {
+      const gen = this.#generationOf.get(r) as Generation;
+      if (gen === current) mine.push(r);
+      else old.push({ id: r.id, state: r.state, generation: gen.n });
+    }
+    const minePending = this.#pending.filter((p) => p.generation === current).length;
+    const plan = planRollout({
+      desired: this.#desired,
+      strategy: current.api.update_strategy,
+      current: mine,
+      currentPending: minePending,
+      old,
+      oldPending: this.#pending.length - minePending,
+      room: this.#ledger.room(current.api.compute),
+      currentFailing: current.failure !== null || mine.some((r) => r.initError !== null),
+    });
+    if (plan.dropOldPending > 0) this.#pending.splice(0, this.#pending.length, ...this.#pending.filter((p) => p.generation === current));
     this.#pending.splice(this.#pending.length - plan.dropPending, plan.dropPending);
     for (const id of plan.drain) void this.#replicas.find((r) => r.id === id)?.drain();
-    for (let i = 0; i < plan.addPending; i++) this.#pending.push({ id: this.#nextId++, reason: this.#failure ?? '' });
+    for (let i = 0; i < plan.addPending; i++) this.#pending.push({ id: this.#nextId++, reason: current.failure ?? '', generation: current });
     this.#startPending();
-    this.emit('state', this.status());
+    this.#updated();
   }
 
   #startPending(): void {
-    if (this.admission.stopped || this.#failure !== null) return;
+    if (this.admission.stopped) return;
     while (this.#pending.length > 0) {
       const p = this.#pending[0];
+      const gen = p.generation;
+      if (gen.failure !== null) return;
+      const api = gen.api;
       const owner = this.#ownerName(p.id);
-      const res = this.#ledger.tryReserve(owner, this.api.compute);
+      const res = this.#ledger.tryReserve(owner, api.compute);
       if (!res.ok) {
         if (p.reason !== res.reason) {
           p.reason = res.reason;
-          this.#events.log(`[${this.api.name}/${p.id}] pending: ${res.reason}`);
+          this.#events.log(`[${api.name}/${p.id}] pending: ${res.reason}`);
         }
         return;
       }
-      const api = this.api;
       let cwd: string;
       try {
         cwd = this.#workdirs.create(`${api.name}-${p.id}`);
@@ -453,9 +644,11 @@ export class ApiPool extends EventEmitter {
         initTimeoutMs: this.#opts.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         predictTimeoutMs: this.#opts.predictTimeoutMs ?? null,
         stopGraceMs: this.#opts.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+        maxOutstanding: api.autoscaling.threads_per_worker + (this.#opts.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH),
       });
       this.#replicas.push(replica);
       this.#workdirOf.set(replica, cwd);
+      this.#generationOf.set(replica, gen);
       replica.start();
     }
   }

@@ -58,6 +58,15 @@ export class ResourceLedger extends EventEmitter {
     return { cpu, mem, gpus: this.capacity.gpus.filter((g) => !used.has(g.index)) };
   }
 
+  /** How many more replicas asking `request` would fit now (a rollout starts no more new replicas than that). */
+  room(request: ComputeRequest): number {
+    const free = this.free();
+    let n = Math.floor((free.cpu + 1e-9) / request.cpu);
+    if (request.mem !== null && request.mem > 0) n = Math.min(n, Math.floor(free.mem / request.mem));
+    if (request.gpu > 0) n = Math.min(n, Math.floor(free.gpus.length / request.gpu));
+    return Math.max(0, n);
+  }
+
   /** `owner` names the holder in messages, e.g. "iris replica 2". */
   tryReserve(owner: string, request: ComputeRequest): ReserveResult {
     const free = this.free();

@@ -1,18 +1,17 @@
 // serve --enforce-mem: every `intervalMs` each replica's process trees are
-// measured against compute.mem, and the largest worker of a replica over it
-// is stopped, reported like Kubernetes' OOMKilled. Sampled, so an allocation
-// faster than the interval can pass the limit before it is seen.
+// measured against its version's compute.mem, and the largest worker of a
+// replica over it is stopped, reported like Kubernetes' OOMKilled. Sampled,
+// so an allocation faster than the interval can pass the limit before it is
+// seen.
 import { checkMemory, listProcesses, processTree, readMemoryBytes } from './memory.ts';
 import type { Replica } from './replica.ts';
 
 export class MemoryWatch {
-  readonly #limit: number;
   readonly #replicas: () => readonly Replica[];
   readonly #timer: NodeJS.Timeout;
   #busy = false;
 
-  constructor(limit: number, intervalMs: number, replicas: () => readonly Replica[], onError: (err: Error) => void) {
-    this.#limit = limit;
+  constructor(intervalMs: number, replicas: () => readonly Replica[], onError: (err: Error) => void) {
     this.#replicas = replicas;
     this.#timer = setInterval(() => {
       // A check slower than the interval is not stacked on.
@@ -30,7 +29,7 @@ export class MemoryWatch {
   }
 
   async check(): Promise<void> {
-    const replicas = this.#replicas().filter((r) => r.state === 'ready' || r.state === 'starting');
+    const replicas = this.#replicas().filter((r) => (r.state === 'ready' || r.state === 'starting') && r.api.compute.mem !== null);
     if (replicas.length === 0) return;
     const processes = await listProcesses();
     for (const replica of replicas) {
@@ -42,7 +41,7 @@ export class MemoryWatch {
           return sizes.reduce<number | null>((sum, v) => (v === null ? sum : (sum ?? 0) + v), null);
         }),
       );
-      const verdict = checkMemory(this.#limit, usage);
+      const verdict = checkMemory(replica.api.compute.mem as number, usage);
       // Unless that worker was replaced meanwhile.
       if (verdict !== null && slots[verdict.victim].pid === pids[verdict.victim]) slots[verdict.victim].kill(verdict.message);
     }

@@ -46,6 +46,8 @@ export interface ReplicaOptions {
   initTimeoutMs: number;
   predictTimeoutMs: number | null;
   stopGraceMs: number;
+  /** requests each worker may hold at once */
+  maxOutstanding: number;
 }
 
 export const DEFAULT_MAX_INIT_ATTEMPTS = 5;
@@ -106,6 +108,7 @@ export class Replica {
           initTimeoutMs: opts.initTimeoutMs,
           predictTimeoutMs: opts.predictTimeoutMs,
           stopGraceMs: opts.stopGraceMs,
+          maxOutstanding: opts.maxOutstanding,
         }),
       );
     }

@@ -79,11 +79,15 @@ export interface SlotOptions {
   predictTimeoutMs: number | null;
   /** how long a stopping worker may take before it is killed */
   stopGraceMs: number;
+  /** requests it may hold at once: its threads, plus a few queued in its pipe */
+  maxOutstanding: number;
 }
 
 export class WorkerSlot {
   readonly index: number;
   readonly label: string;
+  /** requests it may hold at once (SlotOptions) */
+  readonly maxOutstanding: number;
   state: SlotState = 'idle';
   /** what its worker's READY said of an onnx/tensorflow model's inputs */
   modelSignature: unknown = null;
@@ -111,6 +115,7 @@ export class WorkerSlot {
     this.#opts = opts;
     this.index = opts.index;
     this.label = opts.label;
+    this.maxOutstanding = opts.maxOutstanding;
   }
 
   get pid(): number | null {

@@ -38,3 +38,15 @@ test('a machine without GPUs says so', () => {
   const r = l.tryReserve('x replica 1', { cpu: 0.2, mem: null, gpu: 1 });
   assert.match(!r.ok ? r.reason : '', /this machine has none/);
 });
+
+test('room: how many more replicas of a request fit now, the scarcest resource deciding', () => {
+  const l = new ResourceLedger({ cpu: 2, mem: 4 * 2 ** 30, gpus });
+  assert.equal(l.room({ cpu: 0.2, mem: null, gpu: 0 }), 10, '0.2 cores ten times in 2, float error aside');
+  assert.equal(l.room({ cpu: 0.5, mem: 2 ** 30, gpu: 1 }), 2, 'two GPUs');
+  assert.equal(l.room({ cpu: 0.5, mem: 3 * 2 ** 30, gpu: 0 }), 1, 'memory');
+  assert.ok(l.tryReserve('gen replica 1', { cpu: 0.5, mem: 2 ** 30, gpu: 1 }).ok);
+  assert.equal(l.room({ cpu: 0.5, mem: 2 ** 30, gpu: 1 }), 1);
+  assert.ok(l.tryReserve('gen replica 2', { cpu: 0.5, mem: 2 ** 30, gpu: 1 }).ok);
+  assert.equal(l.room({ cpu: 0.5, mem: 2 ** 30, gpu: 1 }), 0, 'no GPU left');
+  assert.equal(l.room({ cpu: 0.5, mem: null, gpu: 0 }), 2);
+});

@@ -24,6 +24,7 @@ function setup(opts: { predictTimeoutMs?: number | null; initTimeoutMs?: number 
     initTimeoutMs: opts.initTimeoutMs ?? 60_000,
     predictTimeoutMs: opts.predictTimeoutMs ?? null,
     stopGraceMs: 30_000,
+    maxOutstanding: 9,
     events: {
       ready: () => readyCount++,
       available: () => available++,
