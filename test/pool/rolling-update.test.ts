@@ -109,7 +109,7 @@ for (const [surge, unavailable] of [[0, 1], [1, 0]] as const) {
     s.readyAll('v1');
     s.states.length = 0;
     s.pool.deploy({ ...apiOf('v2', { min_replicas: 3 }), update_strategy: strategy }, 'v2', true);
-    for (let step = 0; step < 20 && s.pool.rolloutState !== 'live'; step++) {
+    for (let step = 0; step < 20 && s.pool.status().rollout.state !== 'live'; step++) {
       s.readyAll('v2');
       await s.exitStopped();
     }
@@ -154,7 +154,7 @@ test('a new version whose __init__ fails stops the rollout with the old replicas
   assert.deepEqual(status.rollout.old_versions.sort(), ['v1', 'v2']);
   await settle();
   assert.deepEqual(s.detail(), ['v1:ready', 'v1:ready', 'v3:starting']);
-  for (let step = 0; step < 10 && s.pool.rolloutState !== 'live'; step++) {
+  for (let step = 0; step < 10 && s.pool.status().rollout.state !== 'live'; step++) {
     s.readyAll('v3');
     await s.exitStopped();
   }
@@ -185,7 +185,7 @@ test('refresh replaces every replica with the same version, one by one', async (
   const before = s.running('v1');
   s.pool.refresh();
   assert.equal(s.pool.rolloutState, 'updating');
-  for (let step = 0; step < 10 && s.pool.rolloutState !== 'live'; step++) {
+  for (let step = 0; step < 10 && s.pool.status().rollout.state !== 'live'; step++) {
     s.readyAll('v1');
     await s.exitStopped();
   }
@@ -215,7 +215,7 @@ test('the autoscaler\'s count during a rollout is the new version\'s', async () 
   s.readyAll('v1');
   s.pool.deploy(apiOf('v2', { min_replicas: 1 }), 'v2', true);
   s.pool.setDesiredReplicas(3);
-  for (let step = 0; step < 10 && s.pool.rolloutState !== 'live'; step++) {
+  for (let step = 0; step < 10 && s.pool.status().rollout.state !== 'live'; step++) {
     s.readyAll('v2');
     await s.exitStopped();
   }
@@ -230,7 +230,7 @@ test('a GPU API with no GPU to spare rolls one replica at a time within its GPUs
   s.states.length = 0;
   s.pool.deploy(apiOf('v2', { min_replicas: 2 }, {}, gpu), 'v2', true);
   assert.deepEqual(s.detail(), ['v1:ready', 'v1:draining', 'v2:pending'], 'no GPU is free: one old replica makes room');
-  for (let step = 0; step < 10 && s.pool.rolloutState !== 'live'; step++) {
+  for (let step = 0; step < 10 && s.pool.status().rollout.state !== 'live'; step++) {
     s.readyAll('v2');
     await s.exitStopped();
   }
