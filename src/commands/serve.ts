@@ -157,9 +157,6 @@ export async function serve(argv: string[]): Promise<number> {
   const gpus = `${gpuDiscovery.gpus.length} GPU${gpuDiscovery.gpus.length === 1 ? '' : 's'}`;
   const door = httpThreads === 0 ? '' : `, front door on ${httpThreads} thread${httpThreads === 1 ? '' : 's'}`;
   log(`cortex-local serving ${config.apis.length} API${config.apis.length === 1 ? '' : 's'} on ${base} (${gpus}${door})`);
-  for (const pool of app.pools) {
-    pool.once('ready', () => log(`api ${pool.api.name} ready at ${base}${pool.api.endpoint}`));
-  }
 
   return new Promise<number>((resolve) => {
     let signals = 0;
@@ -193,14 +190,12 @@ export async function serve(argv: string[]): Promise<number> {
     // A closed terminal: drain as for SIGTERM rather than die with requests in flight.
     process.on('SIGHUP', onSignal);
     if (values['exit-on-init-error']) {
-      for (const pool of app.pools) {
-        pool.once('failed', () => {
-          if (signals++ > 0) return;
-          exitCode = 1;
-          log(`api ${pool.api.name} failed to initialize: shutting down (--exit-on-init-error)`);
-          stop();
-        });
-      }
+      app.on('api-failed', (name: string) => {
+        if (signals++ > 0) return;
+        exitCode = 1;
+        log(`api ${name} failed to initialize: shutting down (--exit-on-init-error)`);
+        stop();
+      });
     }
   });
 }

@@ -6,6 +6,7 @@ import { REASONS, RefusedFor, type RefusalTally } from './refusal-tally.ts';
 
 /** What the summary says of an API, read at the tick. */
 export interface RefusalSubject {
+  readonly refusals: RefusalTally;
   readonly name: string;
   readonly maxReplicaConcurrency: number;
   readonly readyReplicas: number;
@@ -16,34 +17,35 @@ const count = (n: number) => n.toLocaleString('en-US');
 const mib = (bytes: number) => `${count(Math.round(bytes / 2 ** 20))} MiB`;
 
 export class RefusalLog {
-  readonly #tally: RefusalTally;
-  readonly #apis: readonly RefusalSubject[];
   readonly #maxQueuedBytes: number;
-  readonly #seen: number[];
+  /** the counts of each API's tally at the last tick */
+  readonly #seen = new WeakMap<RefusalTally, number[]>();
 
-  constructor(tally: RefusalTally, apis: readonly RefusalSubject[], maxQueuedBytes: number) {
-    this.#tally = tally;
-    this.#apis = apis;
+  constructor(maxQueuedBytes: number) {
     this.#maxQueuedBytes = maxQueuedBytes;
-    this.#seen = Array.from({ length: apis.length * REASONS }, () => 0);
   }
 
-  /** One line per API that refused requests since the last tick, `seconds` ago. */
-  tick(seconds = 1): string[] {
+  /** One line per API of `apis` (the server's now) that refused requests since the last tick, `seconds` ago. */
+  tick(apis: readonly RefusalSubject[], seconds = 1): string[] {
     const lines: string[] = [];
-    this.#apis.forEach((api, i) => {
+    for (const api of apis) {
+      let seen = this.#seen.get(api.refusals);
+      if (seen === undefined) {
+        seen = Array<number>(REASONS).fill(0);
+        this.#seen.set(api.refusals, seen);
+      }
       const parts: [number, string][] = [];
       for (const why of [RefusedFor.Capacity, RefusedFor.QueuedBytes, RefusedFor.Closing]) {
-        const total = this.#tally.read(i, why);
-        const n = total - this.#seen[i * REASONS + why];
-        this.#seen[i * REASONS + why] = total;
+        const total = api.refusals.read(why);
+        const n = total - seen[why];
+        seen[why] = total;
         if (n > 0) parts.push([n, this.#reason(api, why)]);
       }
-      if (parts.length === 0) return;
+      if (parts.length === 0) continue;
       const n = parts.reduce((sum, [k]) => sum + k, 0);
       const why = parts.length === 1 ? parts[0][1] : parts.map(([k, text]) => `${count(k)}: ${text}`).join('; ');
       lines.push(`api ${api.name}: ${count(n)} request${n === 1 ? '' : 's'} refused in the last ${seconds} s: ${why}`);
-    });
+    }
     return lines;
   }
 

@@ -1,8 +1,9 @@
-// 503s by API and reason, counted in shared memory by whichever thread
+// An API's 503s by reason, counted in shared memory by whichever thread
 // answered them (the main thread, or the front-door threads of
-// --http-threads), and summarised on the main thread once a second
-// (refusal-log.ts): under overload a line per refusal would flood the log,
-// and none at all left 267k 503s unexplained.
+// --http-threads), summarised on the main thread once a second
+// (refusal-log.ts) and counted in /metrics: under overload a line per refusal
+// would flood the log, and none at all left 267k 503s unexplained. One per
+// API, living as long as it, so APIs come and go without renumbering.
 
 export const RefusedFor = {
   /** at capacity, no ready replica, or a failing __init__: the API's state says which */
@@ -21,16 +22,23 @@ export class RefusalTally {
   readonly buffer: SharedArrayBuffer;
   readonly #counts: Int32Array;
 
-  constructor(apis: number, buffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * REASONS * Math.max(apis, 1))) {
+  constructor(buffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * REASONS)) {
     this.buffer = buffer;
     this.#counts = new Int32Array(buffer);
   }
 
-  count(api: number, why: RefusedFor): void {
-    Atomics.add(this.#counts, api * REASONS + why, 1);
+  count(why: RefusedFor): void {
+    Atomics.add(this.#counts, why, 1);
   }
 
-  read(api: number, why: RefusedFor): number {
-    return Atomics.load(this.#counts, api * REASONS + why);
+  read(why: RefusedFor): number {
+    return Atomics.load(this.#counts, why);
+  }
+
+  /** every 503 counted, whatever the reason */
+  total(): number {
+    let n = 0;
+    for (let why = 0; why < REASONS; why++) n += Atomics.load(this.#counts, why);
+    return n;
   }
 }

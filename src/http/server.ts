@@ -10,13 +10,14 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Job, Ticket } from '../pool/job.ts';
 import type { Reply } from '../pool/reply.ts';
+import { isAdminAnswer, isAdminPath, isLoopbackAddress, MAX_ADMIN_BODY, parseAdminRequest } from './admin.ts';
 import { ApiKey } from './api-key.ts';
 import type { Backend, Gate } from './backend.ts';
 import { BodyDeadlines, DEFAULT_BODY_TIMEOUT_MS } from './body-deadlines.ts';
 import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES } from './byte-budget.ts';
 import { forLog } from './log-text.ts';
 import { Refusal } from './refusal.ts';
-import { RefusalTally, RefusedFor } from './refusal-tally.ts';
+import { RefusedFor } from './refusal-tally.ts';
 import { PREFLIGHT_HEADERS, CORS_HEADERS, rawAnswer, sendJson, sendRaw, sendRefusal } from './responses.ts';
 import { BUILT_IN_ROUTES, splitUrl, wantsDebug } from './routes.ts';
 
@@ -38,14 +39,11 @@ export interface FrontDoorOptions {
   bodyTimeoutMs?: number;
   /** bytes of bodies held for requests not yet answered, shared by every front door of the server (--max-queued-bytes) */
   queuedBytes?: ByteBudget;
-  /** 503s by API and reason, shared by every front door of the server and summarised in the log */
-  refusals?: RefusalTally;
 }
 
-/** An API as the front door sees it: its gate, its index in the backend, and its cached refusals. */
+/** An API as the front door sees it: its gate and its cached refusals. */
 interface Route {
   gate: Gate;
-  index: number;
   refusal: Refusal;
   /** the 503 of --max-queued-bytes, up to its request id (see sendRefusal) */
   overQueuedBytes: string;
@@ -53,12 +51,13 @@ interface Route {
 
 export class FrontDoor {
   readonly server: Server;
-  readonly #byEndpoint = new Map<string, Route>();
+  /** the routing table, replaced whole when the backend's APIs change */
+  #byEndpoint = new Map<string, Route>();
+  readonly #routes = new WeakMap<Gate, Route>();
   readonly #backend: Backend;
   readonly #maxBody: number;
   readonly #apiKey: ApiKey | null;
   readonly #queuedBytes: ByteBudget;
-  readonly #refusals: RefusalTally;
   /** the bodies still arriving, each with what to do when its time is up */
   readonly #deadlines: BodyDeadlines<() => void>;
   readonly #sweep: NodeJS.Timeout;
@@ -71,16 +70,7 @@ export class FrontDoor {
   constructor(opts: FrontDoorOptions) {
     this.#backend = opts.backend;
     this.#queuedBytes = opts.queuedBytes ?? new ByteBudget(DEFAULT_MAX_QUEUED_BYTES);
-    this.#refusals = opts.refusals ?? new RefusalTally(opts.backend.gates.length);
-    const overQueuedBytes = `the server holds ${this.#queuedBytes.limit} bytes of request bodies not yet answered (--max-queued-bytes); retry later`;
-    opts.backend.gates.forEach((gate, index) =>
-      this.#byEndpoint.set(gate.endpoint, {
-        gate,
-        index,
-        refusal: new Refusal(gate),
-        overQueuedBytes: `${JSON.stringify({ error: overQueuedBytes, api: gate.name }).slice(0, -1)},"request_id":`,
-      }),
-    );
+    this.routesChanged();
     this.#maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
     this.#apiKey = opts.apiKey === undefined ? null : new ApiKey(opts.apiKey);
     const bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
@@ -133,6 +123,25 @@ export class FrontDoor {
     endWhenAnswered();
   }
 
+  /**
+   * The backend's APIs changed: the routing table is rebuilt from them and
+   * swapped in at once, so a request sees the old table or the new one,
+   * never a mix.
+   */
+  routesChanged(): void {
+    const overQueuedBytes = `the server holds ${this.#queuedBytes.limit} bytes of request bodies not yet answered (--max-queued-bytes); retry later`;
+    const table = new Map<string, Route>();
+    for (const gate of this.#backend.gates) {
+      let route = this.#routes.get(gate);
+      if (route === undefined) {
+        route = { gate, refusal: new Refusal(gate), overQueuedBytes: `${JSON.stringify({ error: overQueuedBytes, api: gate.name }).slice(0, -1)},"request_id":` };
+        this.#routes.set(gate, route);
+      }
+      table.set(gate.endpoint, route);
+    }
+    this.#byEndpoint = table;
+  }
+
   /** Resolves with the port bound; `reusePort` lets the other front-door threads bind the same one. */
   listen(host: string, port: number, reusePort = false): Promise<number> {
     const server = this.server;
@@ -183,7 +192,7 @@ export class FrontDoor {
     const backend = this.#backend;
     const reading = method === 'GET' || method === 'HEAD';
     if (route !== undefined) {
-      if (reading) return this.#answer(res, requestId, backend.summary(route.index).then((s) => [200, { message: GET_MESSAGE, ...s }]));
+      if (reading) return this.#answer(res, requestId, backend.summary(route.gate.id).then((s) => [200, { message: GET_MESSAGE, ...s }]));
       return sendJson(res, 405, { error: `method ${method} is not allowed on ${path}: use POST`, api: route.gate.name }, requestId, { allow: 'GET, HEAD, POST, OPTIONS' });
     }
     if (BUILT_IN_ROUTES.has(path)) {
@@ -193,8 +202,9 @@ export class FrontDoor {
         return this.#answer(res, requestId, backend.notReady().then((notReady) => [notReady.length === 0 ? 200 : 503, { ready: notReady.length === 0, not_ready: notReady }]));
       }
       if (path === '/metrics') return void this.#sendMetrics(res, requestId);
-      return this.#answer(res, requestId, Promise.all(backend.gates.map((_, i) => backend.summary(i))).then((apis) => [200, { apis }]));
+      return this.#answer(res, requestId, Promise.all(backend.gates.map((g) => backend.summary(g.id))).then((apis) => [200, { apis }]));
     }
+    if (isAdminPath(path)) return this.#admin(req, res, path, requestId);
     sendJson(res, 404, { error: `no API at ${path}`, endpoints: backend.gates.map((g) => g.endpoint) }, requestId);
   }
 
@@ -208,19 +218,19 @@ export class FrontDoor {
 
   /** A 503 of an API, counted for /metrics and for the log's summary. */
   #refuse(route: Route, res: ServerResponse, callerId: string | undefined, why: RefusedFor): void {
-    route.gate.refused();
-    this.#refusals.count(route.index, why);
+    route.gate.refusals.count(why);
     const prefix = why === RefusedFor.QueuedBytes ? route.overQueuedBytes : route.refusal.prefix(why === RefusedFor.Closing);
     sendRefusal(res, prefix, callerId ?? randomUUID(), callerId);
   }
 
   #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string, callerId: string | undefined): void {
-    const { gate, index } = route;
+    const gate = route.gate;
+    const index = gate.id;
     // The overload path: as little work as the answer allows (refusal.ts,
     // sendRefusal). The body is not read; node:http discards it after the
     // answer (req._dump), so the connection stays usable for the next request.
     if (this.#closing) return this.#refuse(route, res, callerId, RefusedFor.Closing);
-    if (gate.inFlight >= gate.readyReplicas * gate.maxReplicaConcurrency) return this.#refuse(route, res, callerId, RefusedFor.Capacity);
+    if (gate.inFlight >= gate.capacity) return this.#refuse(route, res, callerId, RefusedFor.Capacity);
     const requestId = callerId ?? randomUUID();
     const api = gate.name;
     const backend = this.#backend;
@@ -326,6 +336,48 @@ export class FrontDoor {
     res.shouldKeepAlive = false;
     lingerOnClose(res.socket);
     sendJson(res, status, { error, api, request_id: requestId }, requestId, { connection: 'close' });
+  }
+
+  /**
+   * POST /_cortex-local/…: deploy, refresh, delete (admin.ts). Past the
+   * --api-key check already; without a key, from loopback only.
+   */
+  #admin(req: IncomingMessage, res: ServerResponse, path: string, requestId: string): void {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: `method ${req.method} is not allowed on ${path}: use POST` }, requestId, { allow: 'POST, OPTIONS' });
+    if (this.#apiKey === null && !isLoopbackAddress(req.socket.remoteAddress)) {
+      const error = 'admin requests are taken from this machine only (loopback): start the server with --api-key to take them, with the key, from elsewhere';
+      return sendJson(res, 403, { error }, requestId);
+    }
+    if (this.#closing) return sendJson(res, 503, { error: 'the server is shutting down' }, requestId);
+    if (Number(req.headers['content-length']) > MAX_ADMIN_BODY) {
+      res.shouldKeepAlive = false;
+      lingerOnClose(res.socket);
+      return sendJson(res, 413, { error: `an admin request's body may be at most ${MAX_ADMIN_BODY} bytes` }, requestId, { connection: 'close' });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let reading = true;
+    req.on('data', (chunk: Buffer) => {
+      if (!reading) return;
+      size += chunk.length;
+      if (size > MAX_ADMIN_BODY) {
+        reading = false;
+        res.shouldKeepAlive = false;
+        lingerOnClose(res.socket);
+        sendJson(res, 413, { error: `an admin request's body may be at most ${MAX_ADMIN_BODY} bytes` }, requestId, { connection: 'close' });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!reading) return;
+      const parsed = parseAdminRequest(path, Buffer.concat(chunks, size));
+      if (isAdminAnswer(parsed)) return sendJson(res, parsed.status, parsed.body, requestId);
+      this.#backend.admin(parsed).then(
+        (answer) => sendJson(res, answer.status, answer.body, requestId),
+        (err: unknown) => sendJson(res, 500, { error: `the ${parsed.action} failed: ${(err as Error).message}` }, requestId),
+      );
+    });
   }
 
   #preflight(res: ServerResponse, requestId: string): void {

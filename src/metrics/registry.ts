@@ -5,6 +5,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApiPool } from '../pool/api-pool.ts';
 
+const ROLLOUT_STATES = ['updating', 'live', 'error'] as const;
+
 /** One (api, code) series of cortex_local_requests_total: `n++` counts a request. */
 export interface Tally {
   readonly labels: { api: string; code: string };
@@ -97,6 +99,50 @@ export class Metrics {
         }
       },
     });
+    new Gauge({
+      name: 'cortex_local_api_version_info',
+      help: 'The version each API serves or rolls out: a short hash of its config and code (always 1)',
+      labelNames: ['api', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) this.set({ api: p.api.name, version: p.version }, 1);
+      },
+    });
+    new Gauge({
+      name: 'cortex_local_rollout_state',
+      help: 'Each API\'s rollout state: 1 for the one it is in (updating, live or error), 0 for the others',
+      labelNames: ['api', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) for (const state of ROLLOUT_STATES) this.set({ api: p.api.name, state }, p.rolloutState === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'cortex_local_rollout_replicas',
+      help: 'Replicas of the version being served or rolled out (side="new") and of older versions (side="old"), by state',
+      labelNames: ['api', 'side', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) {
+          const { rollout } = p.status();
+          for (const side of ['new', 'old'] as const) {
+            for (const [state, n] of Object.entries(rollout[side])) this.set({ api: p.api.name, side, state }, n);
+          }
+        }
+      },
+    });
+  }
+
+  /** An API is gone: its series leave /metrics (a new API of the same name starts from zero). */
+  forget(api: string): void {
+    for (const [key, t] of this.#tallies) if (t.labels.api === api) this.#tallies.delete(key);
+    for (let i = this.#external.length - 1; i >= 0; i--) if (this.#external[i].labels.api === api) this.#external.splice(i, 1);
+    if (this.#latencyChildren.delete(api)) this.#latency.remove(api);
+    this.#decisions.remove({ api, direction: 'up' });
+    this.#decisions.remove({ api, direction: 'down' });
   }
 
   /** The counter of one API and status code, to keep and bump with `n++` (the refusal path does). */

@@ -6,10 +6,11 @@ import { RefusalLog, type RefusalSubject } from '../../src/http/refusal-log.ts';
 import { RefusalTally, RefusedFor } from '../../src/http/refusal-tally.ts';
 
 function setup() {
-  const iris: RefusalSubject = { name: 'iris', maxReplicaConcurrency: 4, readyReplicas: 2, initError: null };
-  const gen: RefusalSubject = { name: 'gen', maxReplicaConcurrency: 1, readyReplicas: 0, initError: null };
-  const tally = new RefusalTally(2);
-  return { iris, gen, tally, log: new RefusalLog(tally, [iris, gen], 256 * 2 ** 20) };
+  const iris: RefusalSubject = { refusals: new RefusalTally(), name: 'iris', maxReplicaConcurrency: 4, readyReplicas: 2, initError: null };
+  const gen: RefusalSubject = { refusals: new RefusalTally(), name: 'gen', maxReplicaConcurrency: 1, readyReplicas: 0, initError: null };
+  const refusals = new RefusalLog(256 * 2 ** 20);
+  const tally = { count: (api: number, why: RefusedFor) => [iris, gen][api].refusals.count(why) };
+  return { iris, gen, tally, log: { tick: (seconds?: number) => refusals.tick([iris, gen], seconds) }, refusals };
 }
 
 test('at capacity: the count with thousands separators, and the capacity it came from', () => {
@@ -38,8 +39,18 @@ test('no ready replica, a failing __init__, shutting down, the body cap; several
 });
 
 test('counts made on another thread, on the same buffer, are summarised here', () => {
-  const { tally, log } = setup();
-  const elsewhere = new RefusalTally(2, tally.buffer);
-  elsewhere.count(1, RefusedFor.Closing);
+  const { gen, log } = setup();
+  const elsewhere = new RefusalTally(gen.refusals.buffer);
+  elsewhere.count(RefusedFor.Closing);
   assert.deepEqual(log.tick(), ['api gen: 1 request refused in the last 1 s: the server is shutting down']);
+  assert.equal(gen.refusals.total(), 1);
+});
+
+test('APIs come and go between ticks: a new one is counted from its first refusal, a removed one is no longer said', () => {
+  const { iris, gen, refusals } = setup();
+  iris.refusals.count(RefusedFor.Capacity);
+  assert.equal(refusals.tick([iris]).length, 1);
+  gen.refusals.count(RefusedFor.Capacity);
+  iris.refusals.count(RefusedFor.Capacity);
+  assert.deepEqual(refusals.tick([gen]), ['api gen: 1 request refused in the last 1 s: no ready replica yet']);
 });

@@ -29,7 +29,7 @@ test('upward records of one turn go in one message, its buffer transferred, and 
   const big = Buffer.alloc(50_000, 7);
   out.job(0, 1, Buffer.from('{"a": 1}'));
   out.cancel(0);
-  out.job(4_000_000_000, 65_535, big);
+  out.job(4_000_000_000, 4_000_000_001, big);
   out.release(2);
   out.answered(1, 200, 0.00125);
   out.answered(0, 413, null);
@@ -52,7 +52,7 @@ test('upward records of one turn go in one message, its buffer transferred, and 
   assert.deepEqual(seen, [
     ['job', 0, 1, '{"a": 1}'],
     ['cancel', 0],
-    ['job', 4_000_000_000, 65_535, true],
+    ['job', 4_000_000_000, 4_000_000_001, true],
     ['release', 2],
     ['answered', 1, 200, 0.00125],
     ['answered', 0, 413, null],

@@ -3,7 +3,6 @@
 // thread (remote-backend.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { ByteBudget } from '../byte-budget.ts';
-import { RefusalTally } from '../refusal-tally.ts';
 import { FrontDoor } from '../server.ts';
 import type { Batch, Command, Control, DoorThreadData } from './protocol.ts';
 import { RemoteBackend } from './remote-backend.ts';
@@ -18,8 +17,8 @@ const door = new FrontDoor({
   apiKey: data.apiKey,
   bodyTimeoutMs: data.bodyTimeoutMs,
   queuedBytes: new ByteBudget(data.maxQueuedBytes, data.queuedBytes, data.queuedBytesShare),
-  refusals: new RefusalTally(data.apis.length, data.refusalTally),
 });
+backend.onRoutes = () => door.routesChanged();
 const control = (m: Control) => port.postMessage(m);
 
 // Commands share the port with the batches of answers (read by the backend),

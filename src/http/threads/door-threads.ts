@@ -2,30 +2,27 @@
 // on one port (reusePort), while the main thread keeps the pools, the
 // autoscalers and the worker pipes. A thread parses HTTP, admits or refuses
 // (shared counters, pool/admission.ts) and reads bodies; the main thread
-// dispatches admitted requests and sends the answers back.
+// dispatches admitted requests and sends the answers back. When the APIs
+// change, each thread gets the new routing table whole and says when it
+// routes by it.
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import type { Metrics } from '../../metrics/registry.ts';
-import type { ApiPool } from '../../pool/api-pool.ts';
 import type { Job, Ticket } from '../../pool/job.ts';
 import type { Reply } from '../../pool/reply.ts';
-import { LocalBackend } from '../backend.ts';
+import type { LocalBackend, PoolGate } from '../backend.ts';
 import { ByteBudget } from '../byte-budget.ts';
-import type { RefusalTally } from '../refusal-tally.ts';
-import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type UpHandler } from './protocol.ts';
+import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type RouteData, type UpHandler } from './protocol.ts';
 
 /** How long a thread may take to close its connections before it is terminated. */
 const CLOSE_GRACE_MS = 5_000;
 
 export interface DoorThreadsOptions {
   count: number;
-  pools: readonly ApiPool[];
-  metrics: Metrics;
+  backend: LocalBackend;
   maxBody: number;
   apiKey: string | undefined;
   bodyTimeoutMs: number;
   queuedBytes: ByteBudget;
-  refusals: RefusalTally;
   log: (line: string) => void;
 }
 
@@ -49,16 +46,21 @@ class ThreadJob implements Job {
 /** One front-door thread as the main thread sees it. */
 class DoorThread implements UpHandler {
   readonly worker: Worker;
+  readonly position: number;
+  /** the routing table it has said it routes by */
+  routesApplied: number;
   readonly #outbox: DownOutbox;
   /** the tickets of this thread's jobs by id (the thread's slots) */
   readonly #tickets: (Ticket | undefined)[] = [];
   /** the pools, reached as the main-thread front door reaches them */
   readonly #local: LocalBackend;
-  readonly #unreceived: Int32Array;
+  readonly #threads: DoorThreads;
 
-  constructor(local: LocalBackend, data: DoorThreadData) {
+  constructor(threads: DoorThreads, local: LocalBackend, data: DoorThreadData) {
+    this.#threads = threads;
     this.#local = local;
-    this.#unreceived = new Int32Array(data.unreceived);
+    this.position = data.position;
+    this.routesApplied = data.routes.seq;
     const file = import.meta.url.endsWith('.ts') ? './door-thread.ts' : './door-thread.js';
     this.worker = new Worker(new URL(file, import.meta.url), { workerData: data });
     // Answers settled while one pipe read is handled go down in one message.
@@ -101,9 +103,11 @@ class DoorThread implements UpHandler {
     this.worker.postMessage(c);
   }
 
+  // A gate lives until its pool has stopped, which waits for every request
+  // admitted for it, this one included: it is here.
   job(id: number, gate: number, body: Buffer): void {
-    Atomics.sub(this.#unreceived, gate, 1);
-    this.#tickets[id] = this.#local.gates[gate].dispatch(new ThreadJob(this, id, body));
+    Atomics.sub(this.#threads.unreceived(gate), this.position, 1);
+    this.#tickets[id] = (this.#local.gate(gate) as PoolGate).dispatch(new ThreadJob(this, id, body));
   }
 
   cancel(id: number): void {
@@ -111,16 +115,17 @@ class DoorThread implements UpHandler {
   }
 
   release(gate: number): void {
-    Atomics.sub(this.#unreceived, gate, 1);
-    this.#local.gates[gate].release();
+    Atomics.sub(this.#threads.unreceived(gate), this.position, 1);
+    this.#local.gate(gate)?.release();
   }
 
   /** The thread is gone: what it admitted and never handed over is released. */
   releaseUnreceived(): number {
     let n = 0;
-    this.#local.gates.forEach((g, gate) => {
-      for (let left = Atomics.exchange(this.#unreceived, gate, 0); left > 0; left--, n++) g.release();
-    });
+    for (const [gate, counts] of this.#threads.allUnreceived()) {
+      const g = this.#local.gate(gate);
+      for (let left = Atomics.exchange(counts, this.position, 0); left > 0; left--, n++) g?.release();
+    }
     return n;
   }
 
@@ -131,6 +136,11 @@ class DoorThread implements UpHandler {
   #receive(m: ColdUp): void {
     if (m.t === 'log') {
       this.#local.log(m.line);
+      return;
+    }
+    if (m.t === 'routes-applied') {
+      this.routesApplied = m.seq;
+      this.#threads.checkRoutes();
       return;
     }
     this.#ask(m.query).then(
@@ -148,39 +158,117 @@ class DoorThread implements UpHandler {
         return this.#local.notReady();
       case 'metrics':
         return this.#local.metrics();
+      case 'admin':
+        return this.#local.admin(query.request);
     }
   }
 }
 
+/** What the threads are told of one API, and how it is watched. */
+interface Routed {
+  /** RouteData.unreceived, one Int32 per thread position */
+  unreceived: Int32Array;
+  initError: string | null;
+  /** stops telling the threads when the API's __init__ error changes (a refusal's text names it) */
+  unwatch: () => void;
+}
+
 export class DoorThreads {
   readonly #opts: DoorThreadsOptions;
-  readonly #refused: Int32Array;
   readonly #local: LocalBackend;
   readonly #threads: DoorThread[] = [];
-  readonly #initErrors: (string | null)[];
+  /** by gate id: routed APIs, and deleted ones until their gate retires */
+  readonly #routed = new Map<number, Routed>();
+  #routes: { seq: number; apis: RouteData[] } = { seq: 0, apis: [] };
+  readonly #waiting: { seq: number; resolve: () => void }[] = [];
   #address: { host: string; port: number } | null = null;
   #closing = false;
 
   constructor(opts: DoorThreadsOptions) {
     this.#opts = opts;
-    this.#local = new LocalBackend(opts.pools, opts.metrics, opts.log);
-    this.#refused = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * opts.pools.length));
-    this.#initErrors = opts.pools.map((p) => p.initError);
-    opts.pools.forEach((pool, i) => {
-      opts.metrics.external(pool.api.name, 503, () => Atomics.load(this.#refused, i));
-      // A refusal's text names the __init__ error; the threads learn it when it changes.
-      pool.on('state', () => {
-        const text = pool.initError;
-        if (text === this.#initErrors[i]) return;
-        this.#initErrors[i] = text;
-        for (const t of this.#threads) t.send({ t: 'init-error', gate: i, text });
-      });
-    });
+    this.#local = opts.backend;
+    this.#routes = { seq: 0, apis: this.#routeData() };
   }
 
   /** the front-door threads running now */
   get workers(): Worker[] {
     return this.#threads.map((t) => t.worker);
+  }
+
+  /** The API of gate `gate`'s counts of requests admitted by each thread and not yet received. */
+  unreceived(gate: number): Int32Array {
+    return (this.#routed.get(gate) as Routed).unreceived;
+  }
+
+  allUnreceived(): [number, Int32Array][] {
+    return [...this.#routed].map(([gate, r]) => [gate, r.unreceived]);
+  }
+
+  /**
+   * The backend's APIs changed: every thread gets the new routing table.
+   * Resolves once each thread routes by it (or has died, its successor
+   * starting with it).
+   */
+  routesChanged(): Promise<void> {
+    const seq = this.#routes.seq + 1;
+    this.#routes = { seq, apis: this.#routeData() };
+    for (const t of this.#threads) t.send({ t: 'routes', ...this.#routes });
+    return new Promise((resolve) => {
+      this.#waiting.push({ seq, resolve });
+      this.checkRoutes();
+    });
+  }
+
+  /** Resolves the routesChanged() calls every live thread has applied. */
+  checkRoutes(): void {
+    for (const w of [...this.#waiting]) {
+      if (this.#threads.every((t) => t.routesApplied >= w.seq)) {
+        this.#waiting.splice(this.#waiting.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+
+  #routeData(): RouteData[] {
+    const gates = this.#local.gates;
+    for (const [id, r] of this.#routed) {
+      if (this.#local.gate(id) !== undefined) continue;
+      this.#routed.delete(id);
+      r.unwatch();
+    }
+    return gates.map((gate) => {
+      let r = this.#routed.get(gate.id);
+      if (r === undefined) r = this.#watch(gate);
+      return {
+        id: gate.id,
+        name: gate.name,
+        endpoint: gate.endpoint,
+        maxReplicaConcurrency: gate.maxReplicaConcurrency,
+        admission: gate.pool.admission.buffer,
+        refusals: gate.refusals.buffer,
+        unreceived: r.unreceived.buffer as SharedArrayBuffer,
+        initError: r.initError,
+      };
+    });
+  }
+
+  /** Starts following an API's __init__ error for the threads. */
+  #watch(gate: PoolGate): Routed {
+    const pool = gate.pool;
+    const onState = () => {
+      const text = pool.initError;
+      if (text === r.initError) return;
+      r.initError = text;
+      for (const t of this.#threads) t.send({ t: 'init-error', gate: gate.id, text });
+    };
+    const r: Routed = {
+      unreceived: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * this.#opts.count)),
+      initError: pool.initError,
+      unwatch: () => pool.off('state', onState),
+    };
+    pool.on('state', onState);
+    this.#routed.set(gate.id, r);
+    return r;
   }
 
   /** Binds every thread to one port; resolves with it. */
@@ -191,7 +279,7 @@ export class DoorThreads {
     // leaves a short gap in which another program could take it.
     const bound = await probe(host, port);
     this.#address = { host, port: bound };
-    for (let i = 0; i < this.#opts.count; i++) await this.#spawn();
+    for (let i = 0; i < this.#opts.count; i++) await this.#spawn(i);
     return bound;
   }
 
@@ -220,10 +308,11 @@ export class DoorThreads {
     for (const t of this.#threads) void t.worker.terminate();
   }
 
-  async #spawn(): Promise<void> {
+  async #spawn(position: number): Promise<void> {
     const addr = this.#address as { host: string; port: number };
     const o = this.#opts;
     const data: DoorThreadData = {
+      position,
       host: addr.host,
       port: addr.port,
       maxBody: o.maxBody,
@@ -232,18 +321,9 @@ export class DoorThreads {
       queuedBytes: o.queuedBytes.buffer,
       maxQueuedBytes: o.queuedBytes.limit,
       queuedBytesShare: ByteBudget.newShare(),
-      refusalTally: o.refusals.buffer,
-      apis: o.pools.map((p, i) => ({
-        name: p.api.name,
-        endpoint: p.api.endpoint,
-        maxReplicaConcurrency: p.api.autoscaling.max_replica_concurrency,
-        admission: p.admission.buffer,
-        initError: this.#initErrors[i],
-      })),
-      refused: this.#refused.buffer as SharedArrayBuffer,
-      unreceived: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * o.pools.length),
+      routes: this.#routes,
     };
-    const thread = new DoorThread(this.#local, data);
+    const thread = new DoorThread(this, this.#local, data);
     this.#threads.push(thread);
     try {
       await thread.listening();
@@ -257,10 +337,11 @@ export class DoorThreads {
       this.#threads.splice(this.#threads.indexOf(thread), 1);
       const lost = thread.releaseUnreceived();
       o.queuedBytes.giveBackShare(data.queuedBytesShare);
+      this.checkRoutes();
       if (this.#closing) return;
       // A bug, not a request: its connections are lost, the port keeps being served.
       o.log(`front-door thread ${threadId} stopped (exit code ${code}) with ${lost} admitted request${lost === 1 ? '' : 's'} not yet handed over; starting another`);
-      this.#spawn().catch((err: unknown) => o.log(`could not start a front-door thread: ${(err as Error).message}`));
+      this.#spawn(position).catch((err: unknown) => o.log(`could not start a front-door thread: ${(err as Error).message}`));
     });
     thread.worker.on('error', (err) => o.log(`front-door thread ${threadId} failed: ${err.stack ?? err.message}`));
   }

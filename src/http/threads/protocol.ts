@@ -6,9 +6,33 @@
 // more than the HTTP parsing the threads take off it. Rare messages (logs,
 // status queries) travel beside them as plain objects.
 import type { Reply } from '../../pool/reply.ts';
+import type { AdminRequest } from '../admin.ts';
+
+/** An API as a front-door thread routes it; sent again whole whenever the APIs change. */
+export interface RouteData {
+  /** the gate's id: stable for the API's life, never reused */
+  id: number;
+  name: string;
+  endpoint: string;
+  maxReplicaConcurrency: number;
+  /** the API's Admission */
+  admission: SharedArrayBuffer;
+  /** the API's RefusalTally */
+  refusals: SharedArrayBuffer;
+  /**
+   * one Int32 per front-door thread (by its position): requests the thread
+   * admitted that the main thread has not yet received (as a job or a
+   * release). Should the thread die, the main thread releases that many, so
+   * no capacity is lost with it.
+   */
+  unreceived: SharedArrayBuffer;
+  initError: string | null;
+}
 
 /** What a front-door thread is started with. */
 export interface DoorThreadData {
+  /** this thread's place among the threads (a thread started in place of a dead one takes its place) */
+  position: number;
   host: string;
   port: number;
   maxBody: number;
@@ -18,29 +42,27 @@ export interface DoorThreadData {
   queuedBytes: SharedArrayBuffer;
   maxQueuedBytes: number;
   queuedBytesShare: SharedArrayBuffer;
-  /** the server's RefusalTally */
-  refusalTally: SharedArrayBuffer;
-  apis: { name: string; endpoint: string; maxReplicaConcurrency: number; admission: SharedArrayBuffer; initError: string | null }[];
-  /** one Int32 per API: 503s answered by the front-door threads, for /metrics */
-  refused: SharedArrayBuffer;
-  /**
-   * one Int32 per API, this thread's own: requests it admitted that the main
-   * thread has not yet received (as a job or a release). Should the thread
-   * die, the main thread releases that many, so no capacity is lost with it.
-   */
-  unreceived: SharedArrayBuffer;
+  /** the routes at the thread's start */
+  routes: { seq: number; apis: RouteData[] };
 }
 
-export type Query = { what: 'summary'; gate: number } | { what: 'notReady' } | { what: 'metrics' };
+export type Query = { what: 'summary'; gate: number } | { what: 'notReady' } | { what: 'metrics' } | { what: 'admin'; request: AdminRequest };
 
 /** Rare messages from a front-door thread. */
-export type ColdUp = { t: 'log'; line: string } | { t: 'ask'; id: number; query: Query };
+export type ColdUp =
+  | { t: 'log'; line: string }
+  | { t: 'ask'; id: number; query: Query }
+  /** the thread routes by the table `seq` from now on */
+  | { t: 'routes-applied'; seq: number };
 
 /** Rare messages from the main thread. */
 export type ColdDown =
   | { t: 'reply'; id: number; value: unknown }
   | { t: 'reply-error'; id: number; message: string }
-  | { t: 'init-error'; gate: number; text: string | null };
+  | { t: 'init-error'; gate: number; text: string | null }
+  /** the routing table from now on, replacing the last one whole */
+  | { t: 'routes'; seq: number; apis: RouteData[] };
+
 
 /** One turn's worth of messages. */
 export interface Batch<Cold> {
@@ -52,8 +74,8 @@ export interface Batch<Cold> {
 export type Control = { t: 'listening'; port: number } | { t: 'listen-error'; code: string | undefined; message: string };
 export type Command = { t: 'shutdown' } | { t: 'close' };
 
-// Binary records, little-endian. Up: JOB id:u32 gate:u16 length:u32 body;
-// CANCEL id:u32; RELEASE gate:u16; ANSWERED gate:u16 code:u16 seconds:f64
+// Binary records, little-endian. Up: JOB id:u32 gate:u32 length:u32 body;
+// CANCEL id:u32; RELEASE gate:u32; ANSWERED gate:u32 code:u16 seconds:f64
 // (NaN: not admitted). Down: REPLY id:u32 kind:u8 length:u32 payload, the
 // pool's Reply with its kind as a number (REPLY_KINDS) and its fields as the
 // payload (a body or message as they are, the others as JSON).
@@ -172,13 +194,13 @@ export class Outbox<Cold> {
 
 export class UpOutbox extends Outbox<ColdUp> {
   job(id: number, gate: number, body: Uint8Array): void {
-    const at = this.reserve(11 + body.length);
+    const at = this.reserve(13 + body.length);
     const b = this.buf;
     b[at] = JOB;
     b.writeUInt32LE(id, at + 1);
-    b.writeUInt16LE(gate, at + 5);
-    b.writeUInt32LE(body.length, at + 7);
-    b.set(body, at + 11);
+    b.writeUInt32LE(gate, at + 5);
+    b.writeUInt32LE(body.length, at + 9);
+    b.set(body, at + 13);
   }
 
   cancel(id: number): void {
@@ -188,18 +210,18 @@ export class UpOutbox extends Outbox<ColdUp> {
   }
 
   release(gate: number): void {
-    const at = this.reserve(3);
+    const at = this.reserve(5);
     this.buf[at] = RELEASE;
-    this.buf.writeUInt16LE(gate, at + 1);
+    this.buf.writeUInt32LE(gate, at + 1);
   }
 
   answered(gate: number, code: number, seconds: number | null): void {
-    const at = this.reserve(13);
+    const at = this.reserve(15);
     const b = this.buf;
     b[at] = ANSWERED;
-    b.writeUInt16LE(gate, at + 1);
-    b.writeUInt16LE(code, at + 3);
-    b.writeDoubleLE(seconds ?? Number.NaN, at + 5);
+    b.writeUInt32LE(gate, at + 1);
+    b.writeUInt16LE(code, at + 5);
+    b.writeDoubleLE(seconds ?? Number.NaN, at + 7);
   }
 }
 
@@ -230,9 +252,9 @@ export function readUp(hot: Uint8Array, h: UpHandler): void {
   while (at < b.length) {
     switch (b[at]) {
       case JOB: {
-        const length = b.readUInt32LE(at + 7);
-        h.job(b.readUInt32LE(at + 1), b.readUInt16LE(at + 5), b.subarray(at + 11, at + 11 + length));
-        at += 11 + length;
+        const length = b.readUInt32LE(at + 9);
+        h.job(b.readUInt32LE(at + 1), b.readUInt32LE(at + 5), b.subarray(at + 13, at + 13 + length));
+        at += 13 + length;
         break;
       }
       case CANCEL:
@@ -240,13 +262,13 @@ export function readUp(hot: Uint8Array, h: UpHandler): void {
         at += 5;
         break;
       case RELEASE:
-        h.release(b.readUInt16LE(at + 1));
-        at += 3;
+        h.release(b.readUInt32LE(at + 1));
+        at += 5;
         break;
       case ANSWERED: {
-        const seconds = b.readDoubleLE(at + 5);
-        h.answered(b.readUInt16LE(at + 1), b.readUInt16LE(at + 3), Number.isNaN(seconds) ? null : seconds);
-        at += 13;
+        const seconds = b.readDoubleLE(at + 7);
+        h.answered(b.readUInt32LE(at + 1), b.readUInt16LE(at + 5), Number.isNaN(seconds) ? null : seconds);
+        at += 15;
         break;
       }
       default:

@@ -1,33 +1,39 @@
 // The Backend of a front-door thread: admission in shared memory, everything
-// else as messages to the main thread (door-threads.ts answers them).
+// else as messages to the main thread (door-threads.ts answers them). The
+// routing table comes from the main thread too, whole, each time the APIs
+// change.
 import type { MessagePort } from 'node:worker_threads';
 import { Admission } from '../../pool/admission.ts';
 import type { Job, Ticket } from '../../pool/job.ts';
 import type { Reply } from '../../pool/reply.ts';
+import type { AdminAnswer, AdminRequest } from '../admin.ts';
 import type { ApiSummary, Backend, Gate } from '../backend.ts';
-import { readDown, UpOutbox, type Batch, type ColdDown, type DoorThreadData, type Query } from './protocol.ts';
+import { RefusalTally } from '../refusal-tally.ts';
+import { readDown, UpOutbox, type Batch, type ColdDown, type DoorThreadData, type Query, type RouteData } from './protocol.ts';
 
 class RemoteGate implements Gate {
+  readonly id: number;
   readonly name: string;
   readonly endpoint: string;
   readonly maxReplicaConcurrency: number;
+  readonly refusals: RefusalTally;
   initError: string | null;
-  readonly #index: number;
   readonly #admission: Admission;
-  readonly #refused: Int32Array;
   readonly #unreceived: Int32Array;
+  readonly #position: number;
   readonly #backend: RemoteBackend;
 
-  constructor(backend: RemoteBackend, index: number, api: DoorThreadData['apis'][number], refused: Int32Array, unreceived: Int32Array) {
+  constructor(backend: RemoteBackend, route: RouteData, position: number) {
     this.#backend = backend;
-    this.#index = index;
-    this.name = api.name;
-    this.endpoint = api.endpoint;
-    this.maxReplicaConcurrency = api.maxReplicaConcurrency;
-    this.initError = api.initError;
-    this.#admission = new Admission(api.maxReplicaConcurrency, api.admission);
-    this.#refused = refused;
-    this.#unreceived = unreceived;
+    this.id = route.id;
+    this.name = route.name;
+    this.endpoint = route.endpoint;
+    this.maxReplicaConcurrency = route.maxReplicaConcurrency;
+    this.initError = route.initError;
+    this.refusals = new RefusalTally(route.refusals);
+    this.#admission = new Admission(route.maxReplicaConcurrency, route.admission);
+    this.#unreceived = new Int32Array(route.unreceived);
+    this.#position = position;
   }
 
   get readyReplicas(): number {
@@ -38,30 +44,33 @@ class RemoteGate implements Gate {
     return this.#admission.inFlight;
   }
 
+  get capacity(): number {
+    return this.#admission.capacity;
+  }
+
   tryAdmit(): boolean {
     if (!this.#admission.tryAdmit()) return false;
-    Atomics.add(this.#unreceived, this.#index, 1);
+    Atomics.add(this.#unreceived, this.#position, 1);
     return true;
   }
 
   // Released on the main thread once it receives this: until then the
-  // request counts among this thread's unreceived ones (DoorThreadData).
+  // request counts among this thread's unreceived ones (RouteData).
   release(): void {
-    this.#backend.outbox.release(this.#index);
+    this.#backend.outbox.release(this.id);
   }
 
   dispatch(job: Job): Ticket {
-    return this.#backend.dispatch(this.#index, job);
-  }
-
-  refused(): void {
-    Atomics.add(this.#refused, this.#index, 1);
+    return this.#backend.dispatch(this.id, job);
   }
 }
 
 export class RemoteBackend implements Backend {
-  readonly gates: RemoteGate[];
+  gates: RemoteGate[];
   readonly outbox: UpOutbox;
+  /** called after the routing table changed (the front door swaps its own) */
+  onRoutes: () => void = () => {};
+  readonly #position: number;
   /** jobs sent up, by id: ids are slots, reused once answered */
   readonly #jobs: (Job | undefined)[] = [];
   readonly #free: number[] = [];
@@ -73,9 +82,8 @@ export class RemoteBackend implements Backend {
   };
 
   constructor(port: MessagePort, data: DoorThreadData) {
-    const refused = new Int32Array(data.refused);
-    const unreceived = new Int32Array(data.unreceived);
-    this.gates = data.apis.map((api, i) => new RemoteGate(this, i, api, refused, unreceived));
+    this.#position = data.position;
+    this.gates = data.routes.apis.map((route) => new RemoteGate(this, route, data.position));
     // Requests whose bodies end in the same turn (one poll of many sockets)
     // go up in one message.
     this.outbox = new UpOutbox((batch, transfer) => port.postMessage(batch, transfer), setImmediate);
@@ -108,6 +116,10 @@ export class RemoteBackend implements Backend {
 
   metrics(): Promise<{ contentType: string; text: string }> {
     return this.#ask({ what: 'metrics' }) as Promise<{ contentType: string; text: string }>;
+  }
+
+  admin(request: AdminRequest): Promise<AdminAnswer> {
+    return this.#ask({ what: 'admin', request }) as Promise<AdminAnswer>;
   }
 
   answered(gate: number, code: number, seconds: number | null): void {
@@ -145,8 +157,15 @@ export class RemoteBackend implements Backend {
         else asked.reject(new Error(m.message));
         return;
       }
-      case 'init-error':
-        this.gates[m.gate].initError = m.text;
+      case 'init-error': {
+        const gate = this.gates.find((g) => g.id === m.gate);
+        if (gate !== undefined) gate.initError = m.text;
+        return;
+      }
+      case 'routes':
+        this.gates = m.apis.map((route) => new RemoteGate(this, route, this.#position));
+        this.onRoutes();
+        this.outbox.cold({ t: 'routes-applied', seq: m.seq });
         return;
     }
   }
