@@ -62,6 +62,17 @@ describe("endpoints on the server's own routes", () => {
     const r = resolveConfigText(`- name: a\n  endpoint: /metrics/v2\n${PY}`, join(dir, 'cortex.yaml'), dir);
     assert.ok(r.ok);
   });
+  for (const endpoint of ['/_cortex-local', '_cortex-local/deploy', '/_cortex-local/x/y']) {
+    test(`endpoint: ${endpoint}, under the admin routes, is refused`, () => {
+      const issue = only(`- name: a\n  endpoint: ${endpoint}\n${PY}`);
+      assert.equal(issue.path, 'endpoint');
+      assert.match(issue.message, /is under \/_cortex-local, where the server takes deploy, refresh and delete requests: choose another endpoint/);
+      assert.equal(at(issue), '2:13');
+    });
+  }
+  test('/_cortex-localx is an endpoint like any other', () => {
+    assert.ok(resolveConfigText(`- name: a\n  endpoint: /_cortex-localx\n${PY}`, join(dir, 'cortex.yaml'), dir).ok);
+  });
   test('a refused endpoint takes no part in the duplicate check (one error per mistake)', () => {
     const issues = issuesOf(`- name: a\n  endpoint: /healthz\n${PY}- name: healthz\n${PY}`);
     assert.deepEqual(issues.map((i) => [i.api, i.path, at(i)]), [['a', 'endpoint', '2:13'], ['healthz', 'endpoint', '4:9']]);
