@@ -112,17 +112,10 @@ export class App extends EventEmitter {
     this.metrics.watchQueuedBodyBytes(() => queuedBytes.held);
     this.#refusalLog = new RefusalLog(queuedBytes.limit);
     const door = { maxBody, apiKey: opts.apiKey, bodyTimeoutMs, queuedBytes };
-    if ((opts.httpThreads ?? 0) > 0) {
-      this.door = new DoorThreads({ count: opts.httpThreads as number, backend: this.backend, log: opts.log, ...door });
-    } else {
-      const front = new FrontDoor({ backend: this.backend, ...door });
-      this.door = Object.assign(front, {
-        routesChanged: () => {
-          front.routesChanged();
-          return Promise.resolve();
-        },
-      });
-    }
+    this.door =
+      (opts.httpThreads ?? 0) > 0
+        ? new DoorThreads({ count: opts.httpThreads as number, backend: this.backend, log: opts.log, ...door })
+        : new FrontDoor({ backend: this.backend, ...door });
   }
 
   /** the APIs served now */

@@ -10,6 +10,9 @@ const commands: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./commands/simulate.ts')).simulate,
   get: async () => (await import('./commands/get.ts')).get,
   export: async () => (await import('./commands/export.ts')).exportCommand,
+  deploy: async () => (await import('./commands/deploy.ts')).deploy,
+  refresh: async () => (await import('./commands/refresh.ts')).refresh,
+  delete: async () => (await import('./commands/delete.ts')).deleteCommand,
 };
 
 const usage = `usage: cortex-local <command> [options]
@@ -20,6 +23,9 @@ commands:
   simulate TRACE.json     replay an in-flight trace through the autoscaler
   get [API]               show the APIs and replicas of a running server
   export --to ENGINE      write the project for KServe (kserve) or Ray Serve (rayserve)
+  deploy [PATH]           make a running server deploy cortex.yaml again (rolling updates)
+  refresh API             restart an API's replicas by a rolling update
+  delete API...           drain and remove APIs from a running server
 
 run 'cortex-local <command> --help' for a command's options`;
 

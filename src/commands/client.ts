@@ -54,3 +54,36 @@ export async function getJson(server: Server, path: string): Promise<unknown> {
   }
   return body;
 }
+
+/** The answer to an admin request (deploy, refresh, delete): its status and JSON body. */
+export interface AdminReply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** POST `body` to the admin route `path` (http/admin.ts); no server, a refused key, or an answer that is not JSON are errors that say what to do. */
+export async function postAdmin(server: Server, path: string, body: Record<string, unknown>): Promise<AdminReply> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (server.apiKey !== undefined) headers.authorization = `Bearer ${server.apiKey}`;
+  let res;
+  try {
+    res = await request(`${server.base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  } catch (err) {
+    throw new UsageError(`no cortex-local server answers at ${server.base} (${(err as Error).message}); start one with 'cortex-local serve'`);
+  }
+  if (res.statusCode === 401) {
+    await res.body.dump();
+    throw new ApiKeyRefusedError(server.base, server.apiKey !== undefined);
+  }
+  const text = await res.body.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) {
+    throw new UsageError(`the server at ${server.base} answered ${res.statusCode} to ${path} without JSON; is it cortex-local?`);
+  }
+  return { status: res.statusCode, body: parsed as Record<string, unknown> };
+}

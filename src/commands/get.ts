@@ -5,6 +5,7 @@ import { CLIENT_HELP, CLIENT_OPTIONS, getJson, serverOf } from './client.ts';
 
 interface ReplicaDetail {
   id: number;
+  version: string;
   state: string;
   gpus: number[];
   in_flight: number;
@@ -13,10 +14,14 @@ interface ReplicaDetail {
   last_error?: string | null;
 }
 
+type Counts = Record<'ready' | 'starting' | 'pending' | 'failed' | 'draining', number>;
+
 interface ApiSummary {
   api: string;
   endpoint: string;
   status: string;
+  version: string;
+  rollout: { state: string; new: Counts; old: Counts; old_versions: string[]; max_surge: number; max_unavailable: number; error: string | null };
   desired_replicas: number;
   replicas: Record<string, number>;
   in_flight: number;
@@ -63,19 +68,25 @@ export async function get(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(name === undefined ? apis : apis[0], null, 2) + '\n');
     return 0;
   }
-  const rows = [['api', 'status', 'ready', 'starting', 'pending', 'failed', 'desired', 'in flight', 'endpoint']];
+  const rows = [['api', 'status', 'ready', 'starting', 'pending', 'failed', 'desired', 'in flight', 'version', 'old', 'endpoint']];
   for (const a of apis) {
     const r = a.replicas;
-    rows.push([a.api, a.status, r.ready, r.starting, r.pending, r.failed, a.desired_replicas, a.in_flight, `${base}${a.endpoint}`].map(String));
+    rows.push([a.api, a.status, r.ready, r.starting, r.pending, r.failed, a.desired_replicas, a.in_flight, a.version, total(a.rollout.old), `${base}${a.endpoint}`].map(String));
   }
   let out = table(rows);
   if (name !== undefined) {
     const api = apis[0];
-    const replicaRows = [['replica', 'state', 'gpus', 'in flight', 'restarts', 'note']];
+    const replicaRows = [['replica', 'state', 'gpus', 'in flight', 'restarts', 'version', 'note']];
     for (const r of api.detail) {
-      replicaRows.push([String(r.id), r.state, r.gpus.length ? r.gpus.join(',') : '-', String(r.in_flight), String(r.restarts), r.reason ?? firstLine(r.last_error) ?? '']);
+      replicaRows.push([String(r.id), r.state, r.gpus.length ? r.gpus.join(',') : '-', String(r.in_flight), String(r.restarts), r.version, r.reason ?? firstLine(r.last_error) ?? '']);
     }
     out += '\n' + table(replicaRows);
+    const ro = api.rollout;
+    if (ro.old_versions.length > 0 || ro.state !== 'live') {
+      const from = ro.old_versions.length > 0 ? ` from ${ro.old_versions.join(', ')}` : '';
+      out += `\nrollout: ${ro.state}, to version ${api.version}${from} (max_surge ${ro.max_surge}, max_unavailable ${ro.max_unavailable}); new: ${counts(ro.new)}; old: ${counts(ro.old)}\n`;
+      if (ro.error) out += `rollout stopped by the new version's error: ${firstLine(ro.error)}\n`;
+    }
     if (api.model_signature !== undefined) {
       const inputs = Object.entries(api.model_signature).map(([input, s]) => [input, String(s.type), JSON.stringify(s.shape)]);
       out += '\nmodel signature:\n' + table([['input', 'type', 'shape'], ...inputs]);
@@ -84,6 +95,15 @@ export async function get(argv: string[]): Promise<number> {
   }
   process.stdout.write(out);
   return 0;
+}
+
+function total(c: Counts): number {
+  return c.ready + c.starting + c.pending + c.failed + c.draining;
+}
+
+function counts(c: Counts): string {
+  const parts = (Object.entries(c) as [string, number][]).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
 /** An error's first line: a predictor's summary (`predictor.py:3: class PythonPredictor not found …`), not its traceback. */

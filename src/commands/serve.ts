@@ -11,8 +11,12 @@ import { loadConfigIsolated } from '../config/load-isolated.ts';
 import { formatConfigIssues } from '../config/report.ts';
 import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
 import { discoverGpus } from '../pool/gpus.ts';
+import { realTimers } from '../pool/timers.ts';
 import { DEFAULT_MAX_QUEUED_BYTES } from '../http/byte-budget.ts';
 import { DEFAULT_MAX_BODY } from '../http/server.ts';
+import { Reloader } from '../reload/reloader.ts';
+import { versionsOf } from '../reload/version.ts';
+import { ProjectWatcher, watchTargets } from '../reload/watch.ts';
 
 const help = `usage: cortex-local serve [PATH] [options]
 
@@ -41,7 +45,10 @@ options:
   --http-threads N    run the HTTP front door on N threads of its own (default 0:
                       on the main thread): more requests per second under many
                       connections, more latency for each (see README, Performance)
-  --insecure          allow a non-loopback --host without an API key`;
+  --insecure          allow a non-loopback --host without an API key
+  --watch             redeploy when cortex.yaml, a predictor, its python_path
+                      or a local model changes: changed APIs roll to the new
+                      version (update_strategy), with no failed request`;
 
 const MAX_HTTP_THREADS = 64;
 
@@ -64,6 +71,7 @@ export async function serve(argv: string[]): Promise<number> {
       'api-key': { type: 'string' },
       'http-threads': { type: 'string', default: '0' },
       insecure: { type: 'boolean', default: false },
+      watch: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -134,8 +142,10 @@ export async function serve(argv: string[]): Promise<number> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   if (gpuDiscovery.warning) log(`warning: ${gpuDiscovery.warning}`);
 
+  const versions = await versionsOf(config.apis, config.projectDir, config.file);
   const app = new App({
     config,
+    versions: new Map([...versions].map(([name, v]) => [name, v.version])),
     python,
     host,
     port,
@@ -152,11 +162,27 @@ export async function serve(argv: string[]): Promise<number> {
     log,
     output: writeOutput,
   });
+  const reloader = new Reloader({ app, file: config.file, projectDir: config.projectDir, versions, log });
+  app.handleAdmin((request) => reloader.handle(request));
   const addr = await app.listen();
   const base = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
   const gpus = `${gpuDiscovery.gpus.length} GPU${gpuDiscovery.gpus.length === 1 ? '' : 's'}`;
   const door = httpThreads === 0 ? '' : `, front door on ${httpThreads} thread${httpThreads === 1 ? '' : 's'}`;
   log(`cortex-local serving ${config.apis.length} API${config.apis.length === 1 ? '' : 's'} on ${base} (${gpus}${door})`);
+  let watcher: ProjectWatcher | null = null;
+  if (values.watch) {
+    const targets = (c: typeof config) => watchTargets(c.projectDir, c.apis.map((a) => a.predictor.model));
+    const w = new ProjectWatcher({
+      targets: targets(config),
+      timers: realTimers,
+      log,
+      onChange: () => void reloader.watched()?.catch((err: unknown) => log(`serve --watch: the deploy failed: ${(err as Error).message}`)),
+    });
+    reloader.on('deployed', (c: typeof config) => void w.retarget(targets(c)));
+    await w.ready();
+    watcher = w;
+    log(`watching ${config.projectDir} for edits (serve --watch)`);
+  }
 
   return new Promise<number>((resolve) => {
     let signals = 0;
@@ -165,6 +191,7 @@ export async function serve(argv: string[]): Promise<number> {
       signals++;
       if (signals > 1) {
         log(`${signal} again: killing every worker now`);
+        watcher?.close();
         app.kill();
         resolve(1);
         return;
@@ -173,8 +200,9 @@ export async function serve(argv: string[]): Promise<number> {
       log(`${signal}: shutting down; finishing ${inFlight} in-flight request${inFlight === 1 ? '' : 's'} (send ${signal} again to force)`);
       stop();
     };
-    const stop = () =>
-      app.stop().then(
+    const stop = () => {
+      watcher?.close();
+      return app.stop().then(
         () => {
           log('stopped');
           resolve(exitCode);
@@ -185,6 +213,7 @@ export async function serve(argv: string[]): Promise<number> {
           resolve(1);
         },
       );
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     // A closed terminal: drain as for SIGTERM rather than die with requests in flight.

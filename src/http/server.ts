@@ -70,7 +70,7 @@ export class FrontDoor {
   constructor(opts: FrontDoorOptions) {
     this.#backend = opts.backend;
     this.#queuedBytes = opts.queuedBytes ?? new ByteBudget(DEFAULT_MAX_QUEUED_BYTES);
-    this.routesChanged();
+    void this.routesChanged();
     this.#maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
     this.#apiKey = opts.apiKey === undefined ? null : new ApiKey(opts.apiKey);
     const bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
@@ -126,9 +126,9 @@ export class FrontDoor {
   /**
    * The backend's APIs changed: the routing table is rebuilt from them and
    * swapped in at once, so a request sees the old table or the new one,
-   * never a mix.
+   * never a mix. Resolves at once: the table is this front door's.
    */
-  routesChanged(): void {
+  routesChanged(): Promise<void> {
     const overQueuedBytes = `the server holds ${this.#queuedBytes.limit} bytes of request bodies not yet answered (--max-queued-bytes); retry later`;
     const table = new Map<string, Route>();
     for (const gate of this.#backend.gates) {
@@ -140,6 +140,7 @@ export class FrontDoor {
       table.set(gate.endpoint, route);
     }
     this.#byEndpoint = table;
+    return Promise.resolve();
   }
 
   /** Resolves with the port bound; `reusePort` lets the other front-door threads bind the same one. */

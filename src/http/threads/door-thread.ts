@@ -18,7 +18,7 @@ const door = new FrontDoor({
   bodyTimeoutMs: data.bodyTimeoutMs,
   queuedBytes: new ByteBudget(data.maxQueuedBytes, data.queuedBytes, data.queuedBytesShare),
 });
-backend.onRoutes = () => door.routesChanged();
+backend.onRoutes = () => void door.routesChanged();
 const control = (m: Control) => port.postMessage(m);
 
 // Commands share the port with the batches of answers (read by the backend),

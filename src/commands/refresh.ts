@@ -1,0 +1,40 @@
+// `cortex-local refresh API`: a running server restarts every replica of an
+// API, with the same code, by a rolling update (update_strategy): Cortex's
+// "restart all replicas for an api (without downtime)".
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.ts';
+import { ADMIN_PREFIX } from '../http/admin.ts';
+import { CLIENT_HELP, CLIENT_OPTIONS, postAdmin, serverOf } from './client.ts';
+
+const help = `usage: cortex-local refresh API [--force] [--port N] [--host H] [--api-key KEY]
+
+Restarts every replica of API on a running server by a rolling update, with
+the same code and config (a changed S3 model is fetched again).
+
+options:
+${CLIENT_HELP}
+  --force        replace an update still in progress`;
+
+export async function refresh(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...CLIENT_OPTIONS,
+      force: { type: 'boolean', short: 'f', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(help + '\n');
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`refresh takes one API name, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
+  const { status, body } = await postAdmin(serverOf(values), `${ADMIN_PREFIX}/refresh`, { api: positionals[0], force: values.force });
+  if (status !== 200) {
+    process.stderr.write(`cortex-local: ${String(body.error)}\n`);
+    return 1;
+  }
+  process.stdout.write(`${String(body.message)}\n`);
+  return 0;
+}
