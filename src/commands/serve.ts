@@ -176,7 +176,7 @@ export async function serve(argv: string[]): Promise<number> {
       targets: targets(config),
       timers: realTimers,
       log,
-      onChange: () => void reloader.watched()?.catch((err: unknown) => log(`serve --watch: the deploy failed: ${(err as Error).message}`)),
+      onChange: (paths) => void reloader.watched(paths)?.catch((err: unknown) => log(`serve --watch: the deploy failed: ${(err as Error).message}`)),
     });
     reloader.on('deployed', (c: typeof config) => void w.retarget(targets(c)));
     await w.ready();

@@ -9,6 +9,7 @@
 // whose update is still in progress is refused unless forced; `serve
 // --watch` always forces (the latest edit is what the user wants to run).
 import { EventEmitter } from 'node:events';
+import { relative } from 'node:path';
 import type { App } from '../app.ts';
 import { loadConfigIsolated } from '../config/load-isolated.ts';
 import { formatConfigIssues } from '../config/report.ts';
@@ -51,6 +52,8 @@ export class Reloader extends EventEmitter {
   #tail: Promise<unknown> = Promise.resolve();
   /** a deploy asked by the watcher that has not started yet: another edit joins it */
   #watchQueued = false;
+  /** the files whose edits it is for */
+  #watchPaths = new Set<string>();
 
   constructor(opts: ReloaderOptions) {
     super();
@@ -70,7 +73,7 @@ export class Reloader extends EventEmitter {
   handle(request: AdminRequest): Promise<AdminAnswer> {
     switch (request.action) {
       case 'deploy':
-        return this.#serial(() => this.#deploy(request.path, request.force, 'deploy'));
+        return this.#serial(() => this.#deploy(request.path, request.force, null));
       case 'refresh':
         return this.#serial(() => this.#refresh(request.api, request.force));
       case 'delete':
@@ -78,13 +81,17 @@ export class Reloader extends EventEmitter {
     }
   }
 
-  /** serve --watch saw an edit: a deploy of the served file, forced; edits made before it starts join it. */
-  watched(): Promise<AdminAnswer> | null {
+  /** serve --watch saw edits of `paths`: a deploy of the served file, forced; edits made before it starts join it. */
+  watched(paths: readonly string[]): Promise<AdminAnswer> | null {
+    for (const p of paths) this.#watchPaths.add(p);
     if (this.#watchQueued) return null;
     this.#watchQueued = true;
     return this.#serial(() => {
       this.#watchQueued = false;
-      return this.#deploy(null, true, 'watch');
+      const changed = [...this.#watchPaths].map((p) => relative(this.#projectDir, p) || p);
+      this.#watchPaths.clear();
+      const shown = changed.length > 3 ? `${changed.slice(0, 3).join(', ')} and ${changed.length - 3} more` : changed.join(', ');
+      return this.#deploy(null, true, `serve --watch: ${shown} changed`);
     });
   }
 
@@ -94,21 +101,22 @@ export class Reloader extends EventEmitter {
     return run;
   }
 
-  async #deploy(path: string | null, force: boolean, cause: 'deploy' | 'watch'): Promise<AdminAnswer> {
+  /** `watch`: what the watcher saw, for the log; null: a deploy request */
+  async #deploy(path: string | null, force: boolean, watch: string | null): Promise<AdminAnswer> {
     const file = path ?? this.#file;
-    const what = cause === 'watch' ? 'a file changed (serve --watch)' : 'deploy';
+    const what = watch ?? 'deploy';
     let config: ResolvedConfig;
     try {
       config = await this.#load(file);
     } catch (err) {
       if (err instanceof ConfigError) {
         const text = formatConfigIssues(err);
-        this.#log(`${what}: refused, the APIs keep serving as they were:\n${text}`);
+        this.#log(`${what}; refused, the APIs keep serving as they were:\n${text}`);
         const n = err.issues.length;
         return { status: 400, body: { error: `${n} error${n === 1 ? '' : 's'} in ${err.file}; nothing was changed`, file: err.file, errors: err.issues, text } };
       }
       if (err instanceof ConfigFileError) {
-        this.#log(`${what}: refused, the APIs keep serving as they were: ${err.message}`);
+        this.#log(`${what}; refused, the APIs keep serving as they were: ${err.message}`);
         return { status: 400, body: { error: `${err.message}; nothing was changed`, file: err.file } };
       }
       throw err;
@@ -130,9 +138,9 @@ export class Reloader extends EventEmitter {
     const applied = changes.filter((c) => c.kind === 'remove' || !refused.has(c.api.name));
     const apis: DeployedApi[] = outcomes.map((o) => (refused.has(o.api) ? { ...o, outcome: 'refused', version: o.from, message: `${o.api} is updating (override with --force)` } : { ...o, message: message(o) }));
     const changed = apis.filter((a) => a.outcome !== 'up to date');
-    if (changed.length > 0 || cause === 'deploy') {
+    if (changed.length > 0 || watch === null) {
       const lines = (changed.length > 0 ? changed : apis).map((a) => `  ${a.message}${a.from !== null && a.version !== null && a.from !== a.version ? ` (version ${a.from} → ${a.version})` : a.version !== null ? ` (version ${a.version})` : ''}`);
-      this.#log(`${what}: ${config.file}\n${lines.join('\n')}`);
+      this.#log(`${what}; deploying ${config.file}:\n${lines.join('\n')}`);
     }
     const { drained } = await this.#app.apply(applied);
     for (const c of applied) {
