@@ -20,7 +20,7 @@ export interface Stream {
   stop(): Promise<Answer[]>;
 }
 
-export function startStream(url: string, opts: { clients: number; body?: (i: number) => Record<string, unknown> }): Stream {
+export function startStream(url: string, opts: { clients: number; body?: (i: number) => Record<string, unknown>; headers?: Record<string, string> }): Stream {
   const agent = new Agent({ connections: opts.clients });
   const answers: Answer[] = [];
   const waiters: { until: number; resolve: () => void }[] = [];
@@ -33,7 +33,7 @@ export function startStream(url: string, opts: { clients: number; body?: (i: num
       let status: number;
       let body: unknown;
       try {
-        const r = await request(url, { method: 'POST', body: JSON.stringify({ ...opts.body?.(i), i }), dispatcher: agent });
+        const r = await request(url, { method: 'POST', body: JSON.stringify({ ...opts.body?.(i), i }), headers: opts.headers, dispatcher: agent });
         status = r.statusCode;
         const text = await r.body.text();
         try {
