@@ -86,6 +86,8 @@ export class App extends EventEmitter {
   readonly #autoscalers = new Map<ApiPool, Autoscaler>();
   /** pools taken off the routes that are still draining */
   readonly #removing = new Set<ApiPool>();
+  /** the next replica id of each API deleted so far, by name: deployed again, it goes on from there */
+  readonly #nextReplicaIds = new Map<string, number>();
   readonly #opts: AppOptions;
   readonly #refusalLog: RefusalLog;
   #refusalTimer: NodeJS.Timeout | null = null;
@@ -179,6 +181,7 @@ export class App extends EventEmitter {
         this.#autoscalers.delete(pool);
         this.#pools.splice(this.#pools.indexOf(pool), 1);
         this.metrics.forget(pool.api.name);
+        this.#nextReplicaIds.set(pool.api.name, pool.nextReplicaId);
         this.#removing.add(pool);
         removed.push(pool);
       }
@@ -235,6 +238,7 @@ export class App extends EventEmitter {
       initTimeoutMs: opts.initTimeoutMs,
       predictTimeoutMs: opts.predictTimeoutMs,
       enforceMem: opts.enforceMem,
+      firstReplicaId: this.#nextReplicaIds.get(api.name),
     });
     pool.once('ready', () => opts.log(`api ${pool.api.name} ready at ${this.#base}${pool.api.endpoint}`));
     pool.on('failed', () => this.emit('api-failed', pool.api.name));

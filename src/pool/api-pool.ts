@@ -69,6 +69,8 @@ export interface ApiPoolOptions {
   spawn?: (spec: WorkerSpec) => SpawnWorker;
   /** where each replica works (tests inject their own); default: PROJECT/.cortex-local/replicas/ */
   workdirs?: Workdirs;
+  /** the id of its first replica (default 1): an API deleted and deployed again goes on from its last, so replicas and their folders never share a name */
+  firstReplicaId?: number;
   timers?: Timers;
 }
 
@@ -201,6 +203,7 @@ export class ApiPool extends EventEmitter {
     super();
     this.#opts = opts;
     this.#current = { n: 1, api: opts.api, version: opts.version ?? '', failure: null, failedInit: null, stopLogged: false, rolledOut: true };
+    this.#nextId = opts.firstReplicaId ?? 1;
     this.admission = new Admission(opts.api.autoscaling.max_replica_concurrency);
     this.#ledger = opts.ledger;
     this.#timers = opts.timers ?? realTimers;
@@ -258,6 +261,11 @@ export class ApiPool extends EventEmitter {
 
   get desiredReplicas(): number {
     return this.#desired;
+  }
+
+  /** the id its next replica will take */
+  get nextReplicaId(): number {
+    return this.#nextId;
   }
 
   /** admitted requests allowed now (admission.ts) */

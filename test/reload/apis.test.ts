@@ -123,6 +123,9 @@ test('refresh restarts every replica by a rolling update, with the same version'
   assert.equal(after.version, before.version);
   assert.notDeepEqual(after.detail.map((x: any) => x.id), before.detail.map((x: any) => x.id), 'new replicas');
   assert.notEqual(after.detail[0].workers[0].pid, before.detail[0].workers[0].pid);
+  const table = await cli(['get']);
+  assert.match(table.stdout, /^api +status +ready +starting +pending +failed +desired +in flight +version +old +endpoint$/m);
+  assert.match(table.stdout, new RegExp(`^steady +live +1 +0 +0 +0 +1 +\\d+ +${after.version} +0 +http://`, 'm'));
 });
 
 test('a deploy or refresh of an API whose update is in progress is refused unless --force, as in Cortex', async () => {

@@ -107,6 +107,12 @@ test('an edited predictor rolls in under load: every answer a 200, old and new s
   assert.ok(after.detail.every((r: any) => r.version === after.version));
   assert.match(server.output(), new RegExp(`^serve --watch: predictor\\.py changed; deploying .*cortex\\.yaml:\\n  updating echo \\(version ${before.version} → ${after.version}\\)$`, 'm'));
   assert.match(server.output(), new RegExp(`^api echo: version ${after.version} is live \\(rollout done\\)$`, 'm'));
+  const metrics = await (await request(`${server.url}/metrics`, { dispatcher: agent })).body.text();
+  assert.match(metrics, new RegExp(`^cortex_local_api_version_info\\{api="echo",version="${after.version}"\\} 1$`, 'm'));
+  assert.match(metrics, /^cortex_local_rollout_state\{api="echo",state="live"\} 1$/m);
+  assert.match(metrics, /^cortex_local_rollout_state\{api="echo",state="updating"\} 0$/m);
+  assert.match(metrics, /^cortex_local_rollout_replicas\{api="echo",side="new",state="ready"\} 2$/m);
+  assert.match(metrics, /^cortex_local_rollout_replicas\{api="echo",side="old",state="ready"\} 0$/m);
 });
 
 for (const [surge, unavailable] of [[0, 1], [1, 0]] as const) {
