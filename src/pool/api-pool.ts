@@ -26,7 +26,7 @@ import { leastLoaded } from './pick.ts';
 import { replicaCapacity } from './plan.ts';
 import { pythonWorker } from './python-worker.ts';
 import { DEFAULT_MAX_INIT_ATTEMPTS, Replica, type ReplicaEvents, type ReplicaState } from './replica.ts';
-import { countStates, isRolling, planRollout, resolveStrategy } from './rollout.ts';
+import { countStates, planRollout, resolveStrategy } from './rollout.ts';
 import { Task, type TaskOwner } from './task.ts';
 import { realTimers, type Timers } from './timers.ts';
 import { ProjectWorkdirs, type Workdirs } from './workdir.ts';
