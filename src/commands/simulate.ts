@@ -3,6 +3,7 @@
 // clock. No process starts; the recommender is the one `serve` uses.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { explainTick, formatTicks } from '../autoscale/explain.ts';
 import { replay, type ReplayDecision, type ReplayInput } from '../autoscale/replay.ts';
 import { formatNumber } from '../autoscale/recommender.ts';
 import { resolveAutoscalingBlock } from '../config/autoscaling.ts';
@@ -10,9 +11,10 @@ import { describeValue } from '../config/check.ts';
 import { closest } from '../config/suggest.ts';
 import { TraceError, UsageError } from '../errors.ts';
 
-const help = `usage: cortex-local simulate TRACE.json [--json]
+const help = `usage: cortex-local simulate TRACE.json [--json] [--explain]
 
-Replays an in-flight trace through the autoscaler and prints one decision per tick.
+Replays an in-flight trace through the autoscaler and prints one decision per tick;
+with --explain, every value that went into each (as GET /apis/NAME/autoscaler shows it).
 TRACE.json: {"autoscaling": {...}, "initial_replicas": 1, "tick": 10, "duration": 600,
              "in_flight": [[0, 0], [30, 12], [300, 1]]}
   autoscaling       cortex.yaml's autoscaling keys (durations as strings: "30s"); default {}
@@ -37,6 +39,7 @@ export async function simulate(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
+        explain: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -68,7 +71,10 @@ export async function simulate(argv: string[]): Promise<number> {
     throw new TraceError(`${file}: not valid JSON: ${(err as Error).message}`);
   }
   const decisions = replay(parseTrace(file, json));
-  process.stdout.write(values.json ? toJson(decisions) : toText(file, decisions));
+  if (values.explain) {
+    const ticks = decisions.map((d) => explainTick(d.t, d.samples, d));
+    process.stdout.write(values.json ? `${JSON.stringify({ ticks }, null, 2)}\n` : formatTicks(ticks));
+  } else process.stdout.write(values.json ? toJson(decisions) : toText(file, decisions));
   return 0;
 }
 
