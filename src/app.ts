@@ -6,7 +6,9 @@ import type { ResolvedConfig } from './config/types.ts';
 import { PortInUseError } from './errors.ts';
 import { LocalBackend } from './http/backend.ts';
 import { DEFAULT_MAX_BODY, FrontDoor } from './http/server.ts';
+import type { ApiParts } from './http/status.ts';
 import { DoorThreads } from './http/threads/door-threads.ts';
+import { LogRing } from './logs/ring.ts';
 import { Metrics } from './metrics/registry.ts';
 import { ApiPool } from './pool/api-pool.ts';
 import type { BackoffOptions } from './pool/backoff.ts';
@@ -32,9 +34,15 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   /** real time runs this many times faster for the autoscalers (tests only; see autoscale/autoscaler.ts) */
   autoscalerTimeScale?: number;
-  log: (line: string) => void;
+  log: (line: string, level?: 'info' | 'error') => void;
   output: (label: string, stream: 'stdout' | 'stderr', line: string) => void;
 }
+
+/** How often refusals counted off the answer path reach the per-second windows. */
+const SAMPLE_MS = 1000;
+
+/** `[iris] …` or `[iris/2/1] …`: the API a server line is about. */
+const API_PREFIX = /^\[([^\]/]+)[\]/]/;
 
 /** The HTTP side: a FrontDoor on the main thread, or DoorThreads. */
 interface Door {
@@ -51,6 +59,7 @@ export class App {
   readonly metrics: Metrics;
   readonly autoscalers: Autoscaler[];
   readonly #opts: AppOptions;
+  #sampler: NodeJS.Timeout | undefined;
 
   constructor(opts: AppOptions) {
     this.#opts = opts;
@@ -59,21 +68,39 @@ export class App {
       mem: opts.mem ?? Math.floor(totalmem() * (1 - MEMORY_RESERVE)),
       gpus: opts.gpus,
     });
-    this.pools = opts.config.apis.map(
-      (api) =>
-        new ApiPool({
-          api,
-          projectDir: opts.config.projectDir,
-          python: opts.python,
-          ledger: this.ledger,
-          baseEnv: opts.env ?? process.env,
-          log: opts.log,
-          output: opts.output,
-          backoff: opts.backoff,
-          initTimeoutMs: opts.initTimeoutMs,
-        }),
-    );
-    this.metrics = new Metrics(() => this.pools);
+    const apis = opts.config.apis;
+    this.metrics = new Metrics(apis, { pools: () => this.pools, autoscalers: () => this.autoscalers });
+    const rings = new Map(apis.map((api) => [api.name, new LogRing()]));
+    const ring = (api: string) => rings.get(api) as LogRing;
+    this.pools = apis.map((api) => {
+      const logs = ring(api.name);
+      const metrics = this.metrics.api(api.name);
+      return new ApiPool({
+        api,
+        projectDir: opts.config.projectDir,
+        python: opts.python,
+        ledger: this.ledger,
+        baseEnv: opts.env ?? process.env,
+        log: (line, level = 'info') => {
+          logs.push('server', 'server', line, level);
+          opts.log(line, level);
+        },
+        output: (label, stream, line) => {
+          logs.push(label, stream, line);
+          opts.output(label, stream, line);
+        },
+        backoff: opts.backoff,
+        initTimeoutMs: opts.initTimeoutMs,
+        observer: {
+          answered: (wait, run) => {
+            metrics.queueWait.observe(wait);
+            metrics.predict.observe(run);
+          },
+          restarted: (reason) => metrics.restarts[reason]++,
+          loaded: (seconds) => metrics.modelLoad.observe(seconds),
+        },
+      });
+    });
     this.autoscalers = this.pools.map(
       (pool) =>
         new Autoscaler({
@@ -83,15 +110,28 @@ export class App {
           currentReplicas: () => pool.desiredReplicas,
           setDesiredReplicas: (n) => pool.setDesiredReplicas(n),
           timeScale: opts.autoscalerTimeScale,
-          log: opts.log,
+          log: (line) => {
+            ring(pool.api.name).push('server', 'server', line);
+            opts.log(line);
+          },
           onDecision: (from, to) => this.metrics.decision(pool.api.name, from, to),
         }),
     );
+    const parts: ApiParts[] = this.pools.map((pool, i) => ({ pool, metrics: this.metrics.apis[i], autoscaler: this.autoscalers[i], logs: ring(pool.api.name) }));
+    // The front door's lines (a failed predict() with its traceback, ?debug=true payloads) name their API first.
+    const doorLog = (line: string) => {
+      const api = API_PREFIX.exec(line)?.[1];
+      const logs = api === undefined ? undefined : rings.get(api);
+      const level = / failed in predict\(\):/.test(line) ? 'error' : 'info';
+      logs?.push('server', 'server', line, level);
+      opts.log(line, level);
+    };
+    const local = new LocalBackend(parts, this.metrics, doorLog);
     const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
     this.door =
       (opts.httpThreads ?? 0) > 0
-        ? new DoorThreads({ count: opts.httpThreads as number, pools: this.pools, metrics: this.metrics, maxBody, apiKey: opts.apiKey, log: opts.log })
-        : new FrontDoor({ backend: new LocalBackend(this.pools, this.metrics, opts.log), maxBody, apiKey: opts.apiKey });
+        ? new DoorThreads({ count: opts.httpThreads as number, local, maxBody, apiKey: opts.apiKey, log: opts.log })
+        : new FrontDoor({ backend: local, maxBody, apiKey: opts.apiKey });
   }
 
   /** Binds the port, then starts every API's replicas. Resolves with the bound address. */
@@ -105,11 +145,14 @@ export class App {
     }
     for (const pool of this.pools) pool.start();
     for (const autoscaler of this.autoscalers) autoscaler.start();
+    this.#sampler = setInterval(() => this.metrics.sample(), SAMPLE_MS);
+    this.#sampler.unref();
     return { host: this.#opts.host, port };
   }
 
   /** Graceful: refuse new requests, answer every admitted one, stop every worker. */
   async stop(): Promise<void> {
+    clearInterval(this.#sampler);
     for (const autoscaler of this.autoscalers) autoscaler.stop();
     this.door.beginShutdown();
     await Promise.all(this.pools.map((p) => p.stop()));
@@ -118,6 +161,7 @@ export class App {
 
   /** Forced: kill every worker now. */
   kill(): void {
+    clearInterval(this.#sampler);
     for (const autoscaler of this.autoscalers) autoscaler.stop();
     for (const p of this.pools) p.kill();
     this.door.kill();

@@ -6,6 +6,11 @@
 import type { Metrics, Tally } from '../metrics/registry.ts';
 import type { ApiPool } from '../pool/api-pool.ts';
 import type { Job } from '../pool/job.ts';
+import { Kind } from '../python-bridge/frames.ts';
+import type { Tracker } from '../metrics/tracker.ts';
+import { autoscalerView, history, logsView, summarize, type ApiHistory, type ApiParts, type ApiSummary, type AutoscalerView, type LogsView } from './status.ts';
+
+export type { ApiSummary } from './status.ts';
 
 /** One API as the front door reaches it. */
 export interface Gate {
@@ -23,25 +28,18 @@ export interface Gate {
   dispatch(job: Job): void;
   /** the client of a dispatched job went away before its answer: a job still queued is dropped */
   abandon(job: Job): void;
-  /** counts a 503 in cortex_local_requests_total */
-  refused(): void;
-}
-
-/** The JSON of GET <endpoint> (with its message) and of each API in GET /. */
-export interface ApiSummary {
-  api: string;
-  endpoint: string;
-  status: 'live' | 'error' | 'updating';
-  desired_replicas: number;
-  replicas: Record<string, number>;
-  in_flight: number;
-  last_error: string | null;
-  detail: unknown[];
+  /** counts a 503, by its reason (an index into GATE_REFUSALS) */
+  refused(reason: number): void;
 }
 
 export interface Backend {
   readonly gates: readonly Gate[];
   summary(gate: number): Promise<ApiSummary>;
+  /** the summary with the dashboard's history */
+  history(gate: number): Promise<ApiHistory>;
+  autoscaler(gate: number): Promise<AutoscalerView>;
+  /** log lines after sequence number `after`, at most `limit` of the newest */
+  logs(gate: number, after: number, limit: number): Promise<LogsView>;
   /** names of the APIs without a ready replica */
   notReady(): Promise<string[]>;
   metrics(): Promise<{ contentType: string; text: string }>;
@@ -50,29 +48,64 @@ export interface Backend {
   log(line: string): void;
 }
 
-function summarize(pool: ApiPool): ApiSummary {
-  const s = pool.status();
-  // Between retries of a failing __init__ the replica is 'starting'; until
-  // one succeeds the API is still in error, with the traceback to show.
-  return {
-    api: s.name,
-    endpoint: s.endpoint,
-    status: s.replicas.ready > 0 ? 'live' : s.replicas.failed > 0 || pool.initError !== null ? 'error' : 'updating',
-    desired_replicas: s.desired_replicas,
-    replicas: s.replicas,
-    in_flight: s.in_flight,
-    last_error: s.last_error,
-    detail: s.detail,
-  };
+/** A job whose successful answer the API's tracker reads, after it is sent. */
+class TrackedJob implements Job {
+  readonly #job: Job;
+  readonly #tracker: Tracker;
+
+  constructor(job: Job, tracker: Tracker) {
+    this.#job = job;
+    this.#tracker = tracker;
+  }
+
+  get body(): Buffer {
+    return this.#job.body;
+  }
+
+  get cancelled(): boolean {
+    return this.#job.cancelled;
+  }
+
+  set cancelled(value: boolean) {
+    this.#job.cancelled = value;
+  }
+
+  get queuedAt(): number {
+    return this.#job.queuedAt;
+  }
+
+  set queuedAt(value: number) {
+    this.#job.queuedAt = value;
+  }
+
+  get sentAt(): number {
+    return this.#job.sentAt;
+  }
+
+  set sentAt(value: number) {
+    this.#job.sentAt = value;
+  }
+
+  settle(kind: number, payload: Buffer): void {
+    this.#job.settle(kind, payload);
+    if (kind === Kind.RESULT_JSON) this.#tracker.observe(payload.toString('utf8'));
+    else if (kind === Kind.RESULT_BYTES) this.#tracker.observe(null);
+  }
+
+  crash(error: Parameters<Job['crash']>[0]): void {
+    this.#job.crash(error);
+  }
 }
 
 class PoolGate implements Gate {
   readonly #pool: ApiPool;
-  readonly #refused: Tally;
+  readonly #refused: Tally[];
+  readonly #tracker: Tracker | null;
 
-  constructor(pool: ApiPool, metrics: Metrics) {
-    this.#pool = pool;
-    this.#refused = metrics.tally(pool.api.name, 503);
+  constructor(parts: ApiParts) {
+    this.#pool = parts.pool;
+    this.#refused = parts.metrics.refused;
+    this.#tracker = parts.metrics.tracker;
   }
 
   get name(): string {
@@ -108,45 +141,58 @@ class PoolGate implements Gate {
   }
 
   dispatch(job: Job): void {
-    this.#pool.dispatch(job);
+    this.#pool.dispatch(this.#tracker === null ? job : new TrackedJob(job, this.#tracker));
   }
 
   abandon(job: Job): void {
     job.cancelled = true;
   }
 
-  refused(): void {
-    this.#refused.n++;
+  refused(reason: number): void {
+    this.#refused[reason].n++;
   }
 }
 
 /** The pools of this process, reached directly. */
 export class LocalBackend implements Backend {
   readonly gates: readonly Gate[];
-  readonly #pools: readonly ApiPool[];
+  readonly parts: readonly ApiParts[];
   readonly #metrics: Metrics;
   readonly log: (line: string) => void;
 
-  constructor(pools: readonly ApiPool[], metrics: Metrics, log: (line: string) => void) {
-    this.#pools = pools;
+  constructor(parts: readonly ApiParts[], metrics: Metrics, log: (line: string) => void) {
+    this.parts = parts;
     this.#metrics = metrics;
     this.log = log;
-    this.gates = pools.map((p) => new PoolGate(p, metrics));
+    this.gates = parts.map((p) => new PoolGate(p));
   }
 
   summary(gate: number): Promise<ApiSummary> {
-    return Promise.resolve(summarize(this.#pools[gate]));
+    return summarize(this.parts[gate]);
+  }
+
+  history(gate: number): Promise<ApiHistory> {
+    return history(this.parts[gate]);
+  }
+
+  autoscaler(gate: number): Promise<AutoscalerView> {
+    return Promise.resolve(autoscalerView(this.parts[gate]));
+  }
+
+  logs(gate: number, after: number, limit: number): Promise<LogsView> {
+    return Promise.resolve(logsView(this.parts[gate], after, limit));
   }
 
   notReady(): Promise<string[]> {
-    return Promise.resolve(this.#pools.filter((p) => p.readyReplicas === 0).map((p) => p.api.name));
+    return Promise.resolve(this.parts.filter((p) => p.pool.readyReplicas === 0).map((p) => p.pool.api.name));
   }
 
   async metrics(): Promise<{ contentType: string; text: string }> {
+    this.#metrics.sample();
     return { contentType: this.#metrics.registry.contentType, text: await this.#metrics.registry.metrics() };
   }
 
   answered(gate: number, code: number, seconds: number | null): void {
-    this.#metrics.request(this.#pools[gate].api.name, code, seconds);
+    this.parts[gate].metrics.answered(code, seconds);
   }
 }

@@ -59,6 +59,19 @@ export function sendRaw(res: ServerResponse, status: number, contentType: string
   res.end(data);
 }
 
+/** A page of the server's own (the dashboard): no script or style from anywhere else may run in it. */
+export function sendHtml(res: ServerResponse, page: Buffer): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': page.length,
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(page);
+}
+
 export function truncate(text: string, max = 10_000): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }

@@ -13,3 +13,28 @@ export function wantsDebug(query: string): boolean {
   const v = new URLSearchParams(query).get('debug');
   return v !== null && v.toLowerCase() === 'true';
 }
+
+/** The server's status routes beside the APIs' own endpoints. */
+export type StatusRoute = { kind: 'apis' } | { kind: 'api'; name: string; view: 'summary' | 'autoscaler' | 'logs' };
+
+export function statusRoute(path: string): StatusRoute | null {
+  if (path === '/apis') return { kind: 'apis' };
+  if (!path.startsWith('/apis/')) return null;
+  const [name, view, ...rest] = path.slice('/apis/'.length).split('/');
+  if (name === '' || rest.length > 0) return null;
+  if (view === undefined) return { kind: 'api', name, view: 'summary' };
+  if (view === 'autoscaler' || view === 'logs') return { kind: 'api', name, view };
+  return null;
+}
+
+/** Whether a client asked for HTML first (a browser), rather than JSON (curl, the CLI). */
+export function wantsHtml(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
+}
+
+/** A non-negative integer query parameter, or the default when absent or malformed. */
+export function intParam(query: string, name: string, fallback: number): number {
+  const raw = new URLSearchParams(query).get(name);
+  if (raw === null || !/^\d+$/.test(raw)) return fallback;
+  return Number(raw);
+}

@@ -11,8 +11,9 @@ import { Kind } from '../python-bridge/frames.ts';
 import { ApiKey } from './api-key.ts';
 import type { Backend, Gate } from './backend.ts';
 import { Refusal } from './refusal.ts';
-import { CORS_HEADERS, sendJson, sendRaw, sendRefusal, truncate } from './responses.ts';
-import { splitUrl, wantsDebug } from './routes.ts';
+import { CORS_HEADERS, sendHtml, sendJson, sendRaw, sendRefusal, truncate } from './responses.ts';
+import { DASHBOARD_HTML } from './dashboard.ts';
+import { intParam, splitUrl, statusRoute, wantsDebug, wantsHtml, type StatusRoute } from './routes.ts';
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
@@ -20,6 +21,9 @@ export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 export const LINGER_MS = 2_000;
 
 const GET_MESSAGE = 'make a prediction by sending a post request to this endpoint with a json payload';
+
+/** Log lines a GET /apis/NAME/logs answers with at most. */
+const MAX_LOG_LINES = 1000;
 
 export interface FrontDoorOptions {
   backend: Backend;
@@ -38,6 +42,7 @@ interface Route {
 export class FrontDoor {
   readonly server: Server;
   readonly #byEndpoint = new Map<string, Route>();
+  readonly #byName = new Map<string, number>();
   readonly #backend: Backend;
   readonly #maxBody: number;
   readonly #apiKey: ApiKey | null;
@@ -45,7 +50,10 @@ export class FrontDoor {
 
   constructor(opts: FrontDoorOptions) {
     this.#backend = opts.backend;
-    opts.backend.gates.forEach((gate, index) => this.#byEndpoint.set(gate.endpoint, { gate, index, refusal: new Refusal(gate) }));
+    opts.backend.gates.forEach((gate, index) => {
+      this.#byEndpoint.set(gate.endpoint, { gate, index, refusal: new Refusal(gate) });
+      this.#byName.set(gate.name, index);
+    });
     this.#maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
     this.#apiKey = opts.apiKey === undefined ? null : new ApiKey(opts.apiKey);
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#handle(req, res));
@@ -101,7 +109,9 @@ export class FrontDoor {
     const { path, query } = splitUrl(req.url ?? '/');
     if (this.#closing) res.shouldKeepAlive = false;
     if (this.#apiKey !== null && path !== '/healthz' && !this.#apiKey.accepts(req.headers.authorization)) {
-      sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' });
+      // A browser shows its password prompt only for a Basic challenge.
+      const challenge = wantsHtml(req.headers.accept) ? 'Basic realm="cortex-local: the API key is the password", charset="UTF-8"' : 'Bearer realm="cortex-local"';
+      sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' }, { 'www-authenticate': challenge });
       return;
     }
     const backend = this.#backend;
@@ -118,13 +128,40 @@ export class FrontDoor {
         return this.#answer(res, backend.notReady().then((notReady) => [notReady.length === 0 ? 200 : 503, { ready: notReady.length === 0, not_ready: notReady }]));
       }
       if (path === '/metrics') return void this.#sendMetrics(res);
-      if (path === '/') return this.#answer(res, Promise.all(backend.gates.map((_, i) => backend.summary(i))).then((apis) => [200, { apis }]));
+      if (path === '/') {
+        if (wantsHtml(req.headers.accept)) return sendHtml(res, DASHBOARD_HTML);
+        return this.#answer(res, Promise.all(backend.gates.map((_, i) => backend.summary(i))).then((apis) => [200, { apis }]));
+      }
+      const status = statusRoute(path);
+      if (status !== null) return this.#status(res, status, query);
     }
     if (req.method === 'OPTIONS') return this.#preflight(res);
     sendJson(res, 404, {
       error: `no API at ${path}`,
       endpoints: backend.gates.map((g) => g.endpoint),
     });
+  }
+
+  #status(res: ServerResponse, route: StatusRoute, query: string): void {
+    const backend = this.#backend;
+    if (route.kind === 'apis') {
+      const each = intParam(query, 'series', 0) === 1 ? (i: number) => backend.history(i) : (i: number) => backend.summary(i);
+      return this.#answer(res, Promise.all(backend.gates.map((_, i) => each(i))).then((apis) => [200, { apis }]));
+    }
+    const gate = this.#byName.get(route.name);
+    if (gate === undefined) {
+      return sendJson(res, 404, { error: `no API named "${route.name}"`, apis: backend.gates.map((g) => g.name) });
+    }
+    switch (route.view) {
+      case 'summary':
+        return this.#answer(res, backend.summary(gate).then((s) => [200, s]));
+      case 'autoscaler':
+        return this.#answer(res, backend.autoscaler(gate).then((a) => [200, a]));
+      case 'logs': {
+        const limit = Math.min(intParam(query, 'limit', MAX_LOG_LINES), MAX_LOG_LINES);
+        return this.#answer(res, backend.logs(gate, intParam(query, 'after', 0), limit).then((l) => [200, l]));
+      }
+    }
   }
 
   /** A status answer that the backend may have to fetch from another thread. */
@@ -143,8 +180,9 @@ export class FrontDoor {
       // The overload path: as little work as the answer allows (refusal.ts,
       // sendRefusal). The body is not read; node:http discards it after the
       // answer (req._dump), so the connection stays usable for the next request.
-      gate.refused();
-      sendRefusal(res, route.refusal.prefix(this.#closing), callerId ?? randomUUID(), callerId);
+      const prefix = route.refusal.prefix(this.#closing);
+      gate.refused(route.refusal.reason);
+      sendRefusal(res, prefix, callerId ?? randomUUID(), callerId);
       return;
     }
     const api = gate.name;
@@ -186,6 +224,8 @@ export class FrontDoor {
       const job = {
         body,
         cancelled: false,
+        queuedAt: 0,
+        sentAt: 0,
         settle: (kind: number, payload: Buffer) => {
           if (debug) backend.log(`[${api}] request ${requestId} prediction: ${truncate(payload.toString('utf8'))}`);
           switch (kind) {

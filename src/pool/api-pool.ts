@@ -9,7 +9,16 @@ import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { Fifo } from './fifo.ts';
 import type { Job } from './job.ts';
 import type { ResourceLedger } from './ledger.ts';
-import { PoolWorker, Replica, type ReplicaHooks, type ReplicaState } from './replica.ts';
+import { PoolWorker, Replica, type ReplicaHooks, type ReplicaState, type RestartReason } from './replica.ts';
+
+/** What the pool tells the metrics, as it happens (all optional, none on the answer's path before it is sent). */
+export interface PoolObserver {
+  /** a worker answered a job: seconds it waited for a worker, and seconds from the worker taking it to its answer */
+  answered(waitSeconds: number, runSeconds: number): void;
+  restarted(reason: RestartReason): void;
+  /** a worker's predictor became ready `seconds` after its process started (the model load, __init__ included) */
+  loaded(seconds: number): void;
+}
 
 export interface ApiPoolOptions {
   api: ResolvedApi;
@@ -17,7 +26,7 @@ export interface ApiPoolOptions {
   python: string;
   ledger: ResourceLedger;
   baseEnv?: NodeJS.ProcessEnv;
-  log?: (line: string) => void;
+  log?: (line: string, level?: 'info' | 'error') => void;
   output?: (label: string, stream: 'stdout' | 'stderr', line: string) => void;
   backoff?: BackoffOptions;
   initTimeoutMs?: number;
@@ -29,6 +38,7 @@ export interface ApiPoolOptions {
    * them in one batch instead of waiting a round trip per request.
    */
   pipelineDepth?: number;
+  observer?: PoolObserver;
 }
 
 export interface PendingReplica {
@@ -92,12 +102,14 @@ export class ApiPool extends EventEmitter {
     this.#maxOutstanding = opts.api.autoscaling.threads_per_worker + (opts.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH);
     const log = opts.log ?? (() => {});
     const output = opts.output ?? (() => {});
+    const observer = opts.observer;
     this.#hooks = {
       stateChanged: (r) => this.#onReplicaState(r),
       workerAvailable: (w) => this.#fill(w),
       completed: (job, kind, payload) => {
         this.#settled();
         job.settle(kind, payload);
+        if (observer !== undefined) observer.answered((job.sentAt - job.queuedAt) / 1000, (performance.now() - job.sentAt) / 1000);
       },
       crashed: (job, error: WorkerCrashedError) => {
         this.#settled();
@@ -107,6 +119,8 @@ export class ApiPool extends EventEmitter {
         this.#queue.unshiftAll(jobs);
         this.#pump();
       },
+      restarted: (reason) => observer?.restarted(reason),
+      loaded: (seconds) => observer?.loaded(seconds),
       log,
       output,
     };
@@ -152,6 +166,7 @@ export class ApiPool extends EventEmitter {
   }
 
   dispatch(job: Job): void {
+    job.queuedAt = performance.now();
     const worker = this.#pick();
     if (worker !== null) worker.run(job);
     else this.#queue.push(job);

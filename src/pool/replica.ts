@@ -12,6 +12,7 @@ import { workerEnv } from './worker-env.ts';
 import { join } from 'node:path';
 
 export type ReplicaState = 'starting' | 'ready' | 'failed' | 'draining' | 'stopped';
+export type RestartReason = 'crash' | 'memory' | 'init_failure';
 export type WorkerState = 'starting' | 'ready' | 'restarting' | 'stopping' | 'stopped';
 
 export interface ReplicaHooks {
@@ -25,7 +26,11 @@ export interface ReplicaHooks {
   crashed(job: Job, error: WorkerCrashedError): void;
   /** jobs sent to a worker that died before starting them */
   requeue(jobs: Job[]): void;
-  log(line: string): void;
+  /** a worker is restarted after a crash, after being stopped over compute.mem, or a replica after its __init__ failed */
+  restarted(reason: RestartReason): void;
+  /** a worker's predictor is ready, `seconds` after its process started */
+  loaded(seconds: number): void;
+  log(line: string, level?: 'info' | 'error'): void;
   output(label: string, stream: 'stdout' | 'stderr', line: string): void;
 }
 
@@ -71,6 +76,7 @@ export class PoolWorker {
   run(job: Job): void {
     const proc = this.process as PythonWorker;
     const hooks = this.replica.hooks;
+    job.sentAt = performance.now();
     const id = proc.predict(job.body, (kind, payload) => {
       const k = this.#outstandingIds.indexOf(id);
       // Only a job still ours is answered: once taken back after a crash it
@@ -204,6 +210,7 @@ export class Replica {
     });
     w.process = proc;
     w.state = 'starting';
+    const spawnedAt = performance.now();
     let initError: string | null = null;
     w.exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.on('output', (stream: 'stdout' | 'stderr', line: string) => this.hooks.output(w.label, stream, line));
@@ -213,6 +220,7 @@ export class Replica {
       if (w.state !== 'starting') return;
       w.state = 'ready';
       w.failures = 0;
+      this.hooks.loaded((performance.now() - spawnedAt) / 1000);
       this.#onWorkerReady(w);
     });
     proc.once('init-error', (traceback: string) => {
@@ -274,7 +282,8 @@ export class Replica {
     }
     const how = killReason === null ? describeExit(exit) : `was stopped: ${killReason}`;
     this.lastError = `worker ${w.index} ${how}`;
-    this.hooks.log(`[${w.label}] worker ${how}; ${jobs.length > 0 ? `${Math.min(jobs.length, this.api.autoscaling.threads_per_worker)} request(s) failed; ` : ''}restarting`);
+    this.hooks.log(`[${w.label}] worker ${how}; ${jobs.length > 0 ? `${Math.min(jobs.length, this.api.autoscaling.threads_per_worker)} request(s) failed; ` : ''}restarting`, 'error');
+    this.hooks.restarted(killReason === null ? 'crash' : 'memory');
     w.state = 'restarting';
     w.failures++;
     this.restarts++;
@@ -292,7 +301,8 @@ export class Replica {
     this.#failures++;
     this.restarts++;
     const delay = restartDelayMs(this.#failures + 1, this.#opts.backoff);
-    this.hooks.log(`[${this.api.name}/${this.id}] predictor failed to initialize; retrying in ${(delay / 1000).toFixed(1)}s:\n${indent(message)}`);
+    this.hooks.log(`[${this.api.name}/${this.id}] predictor failed to initialize; retrying in ${(delay / 1000).toFixed(1)}s:\n${indent(message)}`, 'error');
+    this.hooks.restarted('init_failure');
     this.#setState('failed');
     this.#clearTimers();
     for (const w of this.workers) {

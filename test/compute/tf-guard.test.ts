@@ -18,6 +18,8 @@ function predictOnce(pool: ApiPool): Promise<unknown> {
     pool.dispatch({
       body: Buffer.from('{}'),
       cancelled: false,
+      queuedAt: 0,
+      sentAt: 0,
       settle: (kind, payload) => (kind === Kind.RESULT_JSON ? resolve(JSON.parse(payload.toString())) : reject(new Error(payload.toString()))),
       crash: reject,
     });

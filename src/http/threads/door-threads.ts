@@ -5,10 +5,10 @@
 // dispatches admitted requests and sends the answers back.
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import type { Metrics } from '../../metrics/registry.ts';
+import { GATE_REFUSALS } from '../../metrics/refusals.ts';
 import type { ApiPool } from '../../pool/api-pool.ts';
 import type { CrashReport, Job } from '../../pool/job.ts';
-import { LocalBackend } from '../backend.ts';
+import type { LocalBackend } from '../backend.ts';
 import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type UpHandler } from './protocol.ts';
 
 /** How long a thread may take to close its connections before it is terminated. */
@@ -16,8 +16,8 @@ const CLOSE_GRACE_MS = 5_000;
 
 export interface DoorThreadsOptions {
   count: number;
-  pools: readonly ApiPool[];
-  metrics: Metrics;
+  /** the APIs, as the main-thread front door would reach them */
+  local: LocalBackend;
   maxBody: number;
   apiKey: string | undefined;
   log: (line: string) => void;
@@ -27,6 +27,8 @@ export interface DoorThreadsOptions {
 class ThreadJob implements Job {
   readonly body: Buffer;
   cancelled = false;
+  queuedAt = 0;
+  sentAt = 0;
   readonly #thread: DoorThread;
   readonly #id: number;
 
@@ -146,6 +148,12 @@ class DoorThread implements UpHandler {
     switch (query.what) {
       case 'summary':
         return this.#local.summary(query.gate);
+      case 'history':
+        return this.#local.history(query.gate);
+      case 'autoscaler':
+        return this.#local.autoscaler(query.gate);
+      case 'logs':
+        return this.#local.logs(query.gate, query.after, query.limit);
       case 'notReady':
         return this.#local.notReady();
       case 'metrics':
@@ -158,6 +166,7 @@ export class DoorThreads {
   readonly #opts: DoorThreadsOptions;
   readonly #refused: Int32Array;
   readonly #local: LocalBackend;
+  readonly #pools: readonly ApiPool[];
   readonly #threads: DoorThread[] = [];
   readonly #initErrors: (string | null)[];
   #address: { host: string; port: number } | null = null;
@@ -165,11 +174,13 @@ export class DoorThreads {
 
   constructor(opts: DoorThreadsOptions) {
     this.#opts = opts;
-    this.#local = new LocalBackend(opts.pools, opts.metrics, opts.log);
-    this.#refused = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * opts.pools.length));
-    this.#initErrors = opts.pools.map((p) => p.initError);
-    opts.pools.forEach((pool, i) => {
-      opts.metrics.external(pool.api.name, 503, () => Atomics.load(this.#refused, i));
+    this.#local = opts.local;
+    this.#pools = opts.local.parts.map((p) => p.pool);
+    const reasons = GATE_REFUSALS.length;
+    this.#refused = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * this.#pools.length * reasons));
+    this.#initErrors = this.#pools.map((p) => p.initError);
+    opts.local.parts.forEach(({ pool, metrics }, i) => {
+      for (let r = 0; r < reasons; r++) metrics.external(r, () => Atomics.load(this.#refused, i * reasons + r));
       // A refusal's text names the __init__ error; the threads learn it when it changes.
       pool.on('state', () => {
         const text = pool.initError;
@@ -230,7 +241,7 @@ export class DoorThreads {
       port: addr.port,
       maxBody: o.maxBody,
       apiKey: o.apiKey,
-      apis: o.pools.map((p, i) => ({
+      apis: this.#pools.map((p, i) => ({
         name: p.api.name,
         endpoint: p.api.endpoint,
         maxReplicaConcurrency: p.api.autoscaling.max_replica_concurrency,
@@ -238,7 +249,7 @@ export class DoorThreads {
         initError: this.#initErrors[i],
       })),
       refused: this.#refused.buffer as SharedArrayBuffer,
-      unreceived: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * o.pools.length),
+      unreceived: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * this.#pools.length),
     };
     const thread = new DoorThread(this.#local, data);
     this.#threads.push(thread);

@@ -13,7 +13,7 @@ export interface DoorThreadData {
   maxBody: number;
   apiKey: string | undefined;
   apis: { name: string; endpoint: string; maxReplicaConcurrency: number; admission: SharedArrayBuffer; initError: string | null }[];
-  /** one Int32 per API: 503s answered by the front-door threads, for /metrics */
+  /** one Int32 per API and refusal reason (api × GATE_REFUSALS.length + reason): 503s answered by the front-door threads, for /metrics */
   refused: SharedArrayBuffer;
   /**
    * one Int32 per API, this thread's own: requests it admitted that the main
@@ -23,7 +23,13 @@ export interface DoorThreadData {
   unreceived: SharedArrayBuffer;
 }
 
-export type Query = { what: 'summary'; gate: number } | { what: 'notReady' } | { what: 'metrics' };
+export type Query =
+  | { what: 'summary'; gate: number }
+  | { what: 'history'; gate: number }
+  | { what: 'autoscaler'; gate: number }
+  | { what: 'logs'; gate: number; after: number; limit: number }
+  | { what: 'notReady' }
+  | { what: 'metrics' };
 
 /** Rare messages from a front-door thread. */
 export type ColdUp = { t: 'log'; line: string } | { t: 'ask'; id: number; query: Query };

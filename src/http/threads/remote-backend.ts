@@ -3,7 +3,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Admission } from '../../pool/admission.ts';
 import type { CrashReport, Job } from '../../pool/job.ts';
-import type { ApiSummary, Backend, Gate } from '../backend.ts';
+import { GATE_REFUSALS } from '../../metrics/refusals.ts';
+import type { Backend, Gate } from '../backend.ts';
+import type { ApiHistory, ApiSummary, AutoscalerView, LogsView } from '../status.ts';
 import { readDown, UpOutbox, type Batch, type ColdDown, type DoorThreadData, type Query } from './protocol.ts';
 
 class RemoteGate implements Gate {
@@ -57,8 +59,8 @@ class RemoteGate implements Gate {
     this.#backend.abandon(job);
   }
 
-  refused(): void {
-    Atomics.add(this.#refused, this.#index, 1);
+  refused(reason: number): void {
+    Atomics.add(this.#refused, this.#index * GATE_REFUSALS.length + reason, 1);
   }
 }
 
@@ -102,6 +104,18 @@ export class RemoteBackend implements Backend {
 
   summary(gate: number): Promise<ApiSummary> {
     return this.#ask({ what: 'summary', gate }) as Promise<ApiSummary>;
+  }
+
+  history(gate: number): Promise<ApiHistory> {
+    return this.#ask({ what: 'history', gate }) as Promise<ApiHistory>;
+  }
+
+  autoscaler(gate: number): Promise<AutoscalerView> {
+    return this.#ask({ what: 'autoscaler', gate }) as Promise<AutoscalerView>;
+  }
+
+  logs(gate: number, after: number, limit: number): Promise<LogsView> {
+    return this.#ask({ what: 'logs', gate, after, limit }) as Promise<LogsView>;
   }
 
   notReady(): Promise<string[]> {

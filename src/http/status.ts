@@ -1,0 +1,133 @@
+// The JSON the status routes answer with, built on the main thread from an
+// API's parts: its pool, its metrics, its autoscaler and its log lines.
+// GET <endpoint>, GET / and GET /apis[/NAME] give the summary; the dashboard
+// asks for the series too; /apis/NAME/autoscaler and /apis/NAME/logs give
+// the autoscaler's last ticks and the recent lines.
+import type { Autoscaler } from '../autoscale/autoscaler.ts';
+import type { ExplainedTick } from '../autoscale/explain.ts';
+import type { AutoscalingConfig } from '../config/types.ts';
+import type { LogLine, LogRing } from '../logs/ring.ts';
+import type { ApiMetrics } from '../metrics/registry.ts';
+import type { TrackerStats } from '../metrics/tracker.ts';
+import type { SeriesPoint } from '../metrics/window.ts';
+import type { ApiPool, ReplicaStatus } from '../pool/api-pool.ts';
+import { readRssBytes } from '../pool/memory.ts';
+
+/** Everything the server holds about one API. */
+export interface ApiParts {
+  pool: ApiPool;
+  metrics: ApiMetrics;
+  autoscaler: Autoscaler;
+  logs: LogRing;
+}
+
+export interface WorkerSummary {
+  index: number;
+  state: string;
+  pid: number | null;
+  /** resident memory; null when not running or unreadable */
+  rss_bytes: number | null;
+}
+
+export type ReplicaSummary = Omit<ReplicaStatus, 'workers'> & { workers: WorkerSummary[] };
+
+/** The JSON of GET <endpoint> (with its message), of each API in GET / and GET /apis, and of GET /apis/NAME. */
+export interface ApiSummary {
+  api: string;
+  endpoint: string;
+  status: 'live' | 'error' | 'updating';
+  desired_replicas: number;
+  replicas: Record<string, number>;
+  in_flight: number;
+  queued: number;
+  capacity: number;
+  last_error: string | null;
+  /** answers of the last minute: counts by status class, rate per second, p50/p99 in ms of admitted requests */
+  requests: { seconds: number; total: number; rate: number; codes: Record<string, number>; p50_ms: number | null; p99_ms: number | null };
+  restarts: Record<string, number>;
+  /** the autoscaler's last tick (null before the first) */
+  autoscaler: Pick<ExplainedTick, 't' | 'avg_in_flight' | 'recommendation' | 'current' | 'request' | 'reason'> | null;
+  tracker: TrackerStats | null;
+  detail: ReplicaSummary[];
+}
+
+/** The dashboard's view of one API: the summary and its recent history. */
+export interface ApiHistory extends ApiSummary {
+  /** 5-second steps over the last 10 minutes */
+  series: SeriesPoint[];
+  ticks: readonly ExplainedTick[];
+  /** the latest error lines of its log, newest last */
+  errors: LogLine[];
+}
+
+export interface AutoscalerView {
+  api: string;
+  autoscaling: AutoscalingConfig;
+  /** the replica count requested now */
+  desired_replicas: number;
+  ticks: readonly ExplainedTick[];
+}
+
+export interface LogsView {
+  api: string;
+  /** the sequence number of the latest line; ask with after=last for what follows */
+  last: number;
+  lines: LogLine[];
+}
+
+const SERIES_STEP_SECONDS = 5;
+const SERIES_POINTS = 120;
+const RECENT_ERRORS = 10;
+
+export async function summarize(parts: ApiParts): Promise<ApiSummary> {
+  const { pool, metrics, autoscaler } = parts;
+  const s = pool.status();
+  const detail = await Promise.all(
+    s.detail.map(async (r) => ({
+      ...r,
+      workers: await Promise.all(r.workers.map(async (w) => ({ ...w, rss_bytes: w.pid === null ? null : await readRssBytes(w.pid) }))),
+    })),
+  );
+  const minute = metrics.lastMinute();
+  const tick = autoscaler.ticks.at(-1);
+  const ms = (seconds: number | null) => (seconds === null ? null : Math.round(seconds * 1e6) / 1e3);
+  return {
+    api: s.name,
+    endpoint: s.endpoint,
+    // Between retries of a failing __init__ the replica is 'starting'; until
+    // one succeeds the API is still in error, with the traceback to show.
+    status: s.replicas.ready > 0 ? 'live' : s.replicas.failed > 0 || pool.initError !== null ? 'error' : 'updating',
+    desired_replicas: s.desired_replicas,
+    replicas: s.replicas,
+    in_flight: s.in_flight,
+    queued: s.queued,
+    capacity: s.capacity,
+    last_error: s.last_error,
+    requests: { seconds: minute.seconds, total: minute.requests, rate: minute.rate, codes: minute.codes, p50_ms: ms(minute.p50), p99_ms: ms(minute.p99) },
+    restarts: { ...metrics.restarts },
+    autoscaler:
+      tick === undefined
+        ? null
+        : { t: tick.t, avg_in_flight: tick.avg_in_flight, recommendation: tick.recommendation, current: tick.current, request: tick.request, reason: tick.reason },
+    tracker: metrics.trackerStats(),
+    detail,
+  };
+}
+
+export async function history(parts: ApiParts): Promise<ApiHistory> {
+  const summary = await summarize(parts);
+  return {
+    ...summary,
+    series: parts.metrics.window.series(SERIES_STEP_SECONDS, SERIES_POINTS),
+    ticks: parts.autoscaler.ticks,
+    errors: parts.logs.since(0).filter((l) => l.level === 'error').slice(-RECENT_ERRORS),
+  };
+}
+
+export function autoscalerView(parts: ApiParts): AutoscalerView {
+  return { api: parts.pool.api.name, autoscaling: parts.pool.api.autoscaling, desired_replicas: parts.pool.desiredReplicas, ticks: parts.autoscaler.ticks };
+}
+
+export function logsView(parts: ApiParts, after: number, limit: number): LogsView {
+  return { api: parts.pool.api.name, last: parts.logs.last, lines: parts.logs.since(after, limit) };
+}
