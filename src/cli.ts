@@ -9,6 +9,8 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.ts')).serve,
   simulate: async () => (await import('./commands/simulate.ts')).simulate,
   get: async () => (await import('./commands/get.ts')).get,
+  logs: async () => (await import('./commands/logs.ts')).logs,
+  predict: async () => (await import('./commands/predict.ts')).predict,
 };
 
 const usage = `usage: cortex-local <command> [options]
@@ -17,7 +19,9 @@ commands:
   serve [PATH]            serve every API of PATH/cortex.yaml on 127.0.0.1:8888
   validate [PATH]         check cortex.yaml; --json prints the resolved config or every error
   simulate TRACE.json     replay an in-flight trace through the autoscaler
-  get [API]               show the APIs and replicas of a running server
+  get [API]               show the APIs and replicas of a running server (--watch, --autoscaler)
+  logs API                print an API's recent log lines (--follow)
+  predict API FILE.json   send a JSON file to an API and print the prediction
 
 run 'cortex-local <command> --help' for a command's options`;
 

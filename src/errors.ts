@@ -93,6 +93,34 @@ export class WorkerInitError extends CortexLocalError {
   }
 }
 
+/** A client command (get, logs, predict) found no server answering where it looked. */
+export class ServerUnreachableError extends CortexLocalError {
+  constructor(base: string, options?: ErrorOptions) {
+    super('CORTEX_LOCAL_SERVER_UNREACHABLE', `No cortex-local server at ${base}: start one with \`cortex-local serve\``, options);
+  }
+}
+
+/** A client command was refused by the server's --api-key. */
+export class ApiKeyRefusedError extends CortexLocalError {
+  constructor(base: string, keyGiven: boolean) {
+    super(
+      'CORTEX_LOCAL_API_KEY_REFUSED',
+      keyGiven
+        ? `the server at ${base} refused the API key given (--api-key or CORTEX_LOCAL_API_KEY): use the key it was started with (serve --api-key)`
+        : `the server at ${base} requires an API key: pass --api-key KEY or set CORTEX_LOCAL_API_KEY`,
+    );
+  }
+}
+
+/** A server answered a client command with something else than it asks for (an error, or not cortex-local at all). */
+export class ServerAnswerError extends CortexLocalError {
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super('CORTEX_LOCAL_SERVER_ANSWER', message);
+    this.status = status;
+  }
+}
+
 /** The HTTP port could not be bound. */
 export class PortInUseError extends CortexLocalError {
   constructor(host: string, port: number, options?: ErrorOptions) {
