@@ -39,7 +39,7 @@ table { border-collapse: collapse; width: 100%; font-size: 12px; }
 td, th { text-align: left; padding: 2px 6px 2px 0; vertical-align: top; }
 th { color: var(--mute); font-weight: 500; }
 .bar { height: 8px; background: var(--blue); border-radius: 2px; }
-pre { margin: 4px 0; white-space: pre-wrap; word-break: break-word; font-size: 12px; background: #fbf2f2; border-left: 3px solid var(--bad); padding: 4px 6px; max-height: 160px; overflow: auto; }
+pre { margin: 4px 0; white-space: pre-wrap; word-break: break-word; font-size: 12px; background: #fbf2f2; border-left: 3px solid var(--bad); padding: 4px 6px; max-height: 240px; overflow: auto; }
 .muted { color: var(--mute); }
 </style>
 </head>
@@ -86,6 +86,13 @@ function sparkline(series, testid) {
       pts.push(x.toFixed(1) + "," + y.toFixed(1));
     });
     svg.append(svgEl("polyline", { points: pts.join(" "), fill: "none", stroke: s.color, "stroke-width": 1.6, "data-series": s.name }));
+    // A value between two gaps draws no line: a dot shows it.
+    s.values.forEach((v, i) => {
+      if (v === null || (i > 0 && s.values[i - 1] !== null) || (i < n - 1 && s.values[i + 1] !== null)) return;
+      const x = n === 1 ? w : (i / (n - 1)) * w;
+      const y = h - pad - (max === 0 ? 0 : (v / max) * (h - 2 * pad));
+      svg.append(svgEl("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: 2, fill: s.color }));
+    });
   }
   return svg;
 }
@@ -111,8 +118,8 @@ function trafficPanel(a) {
     el("div", {}, el("span", { class: "big", "data-testid": "rate" }, fmt(r.rate)), el("span", { class: "unit" }, "req/s last minute"),
       el("span", { class: "unit" }, "2xx " + r.codes["2xx"] + " · 4xx " + r.codes["4xx"] + " · 5xx " + r.codes["5xx"])),
     sparkline([
-      { name: "rate", color: "var(--blue)", values: a.series.map((p) => p.rate) },
       { name: "errors", color: "var(--bad)", values: a.series.map((p) => p.errors / 5) },
+      { name: "rate", color: "var(--blue)", values: a.series.map((p) => p.rate) },
     ], "throughput"));
 }
 
@@ -165,8 +172,8 @@ function replicaTable(a) {
 
 /** A traceback's first line (what failed) and last lines (the exception): the middle is in cortex-local logs. */
 function headAndTail(text) {
-  const lines = text.split("\n");
-  return lines.length <= 6 ? text : lines[0] + "\n  …\n" + lines.slice(-3).join("\n");
+  const lines = text.split("\\n");
+  return lines.length <= 5 ? text : lines[0] + "\\n  …\\n" + lines.slice(-2).join("\\n");
 }
 
 function errorsPanel(a) {

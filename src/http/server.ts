@@ -109,8 +109,9 @@ export class FrontDoor {
     const { path, query } = splitUrl(req.url ?? '/');
     if (this.#closing) res.shouldKeepAlive = false;
     if (this.#apiKey !== null && path !== '/healthz' && !this.#apiKey.accepts(req.headers.authorization)) {
-      // A browser shows its password prompt only for a Basic challenge.
-      const challenge = wantsHtml(req.headers.accept) ? 'Basic realm="cortex-local: the API key is the password", charset="UTF-8"' : 'Bearer realm="cortex-local"';
+      // A browser asks for a password only on a Basic challenge, and answers
+      // the dashboard's own requests with it only if they are challenged too.
+      const challenge = /^bearer\b/i.test(req.headers.authorization ?? '') ? 'Bearer realm="cortex-local", error="invalid_token"' : 'Basic realm="cortex-local: the API key is the password", charset="UTF-8"';
       sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' }, { 'www-authenticate': challenge });
       return;
     }
