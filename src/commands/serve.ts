@@ -11,6 +11,7 @@ import { formatConfigIssues } from '../config/report.ts';
 import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
 import { discoverGpus } from '../pool/gpus.ts';
 import { DEFAULT_MAX_BODY } from '../http/server.ts';
+import { ServeConsole } from './serve-console.ts';
 
 const help = `usage: cortex-local serve [PATH] [options]
 
@@ -100,7 +101,8 @@ export async function serve(argv: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const terminal = new ServeConsole(process.stdout);
+  const log = (line: string, level?: 'info' | 'error') => terminal.log(line, level);
   if (gpuDiscovery.warning) log(`warning: ${gpuDiscovery.warning}`);
 
   const app = new App({
@@ -115,8 +117,9 @@ export async function serve(argv: string[]): Promise<number> {
     initTimeoutMs: initTimeout * 1000,
     autoscalerTimeScale: autoscalerTimeScale(process.env),
     log,
-    output: (label, _stream, line) => process.stdout.write(`[${label}] ${line}\n`),
+    output: (label, stream, line) => terminal.output(label, stream, line),
   });
+  terminal.watch(app.pools);
   const addr = await app.listen();
   const base = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
   const gpus = `${gpuDiscovery.gpus.length} GPU${gpuDiscovery.gpus.length === 1 ? '' : 's'}`;
@@ -140,6 +143,7 @@ export async function serve(argv: string[]): Promise<number> {
       log(`${signal}: shutting down; finishing ${inFlight} in-flight request${inFlight === 1 ? '' : 's'} (send ${signal} again to force)`);
       app.stop().then(
         () => {
+          terminal.close();
           log('stopped');
           resolve(0);
         },

@@ -128,6 +128,7 @@ describe('get', () => {
     const withoutSamples = (ticks: readonly ExplainedTick[]) => ticks.map(({ samples: _, ...rest }) => rest);
     assert.deepEqual(withoutSamples(view.ticks), withoutSamples(expected));
     assert.ok(view.ticks.some((t) => t.current === 2 && t.request === 1), 'the scale-down is among the ticks kept');
+    await server.waitFor(/^replica scaled\/[12] drained and stopped$/);
 
     const text = await cli(['get', 'scaled', '--autoscaler']);
     assert.match(text.stdout, /^autoscaler of scaled: 1 replica requested now\nt\s+samples\s+avg\s+current\s+raw\s+band\s+caps\s+rec\s+stab floor\s+stab ceil\s+request\s+reason\n/);

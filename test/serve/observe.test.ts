@@ -84,6 +84,10 @@ describe('after known traffic', () => {
     m = await scrape();
   });
 
+  test('serve says when each replica is ready, and how long its model took to load', async () => {
+    for (const api of ['iris', 'price', 'plain', 'hog']) await server.waitFor(new RegExp(`^replica ${api}/1 ready \\(loaded in \\d+\\.\\d+s\\)$`));
+  });
+
   test('the held requests were answered in order, the 503 said why', () => {
     assert.deepEqual(held.map((h) => h.status), Array(12).fill(200));
     assert.equal(refusal.status, 503);
