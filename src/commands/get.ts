@@ -168,7 +168,7 @@ function formatApi(server: Server, a: ApiSummary, paint: Paint): string {
     out += '\n' + table(rows);
   }
   if (a.tracker !== null) out += '\n' + formatTracker(a.tracker);
-  const signature = (a as { model_signature?: Record<string, { shape: unknown; type: string }> }).model_signature;
+  const signature = a.model_signature as Record<string, { shape: unknown; type: string }> | undefined;
   if (signature !== undefined) {
     const inputs = Object.entries(signature).map(([input, s]) => [input, String(s.type), JSON.stringify(s.shape)]);
     out += '\nmodel signature:\n' + table([['input', 'type', 'shape'], ...inputs]);

@@ -49,6 +49,8 @@ export interface ApiSummary {
   autoscaler: Pick<ExplainedTick, 't' | 'avg_in_flight' | 'recommendation' | 'current' | 'request' | 'reason'> | null;
   tracker: TrackerStats | null;
   detail: ReplicaSummary[];
+  /** onnx/tensorflow APIs: the model's inputs ({name: {shape, type}}), as Cortex 0.15's GET showed them */
+  model_signature?: unknown;
 }
 
 /** The dashboard's view of one API: the summary and its recent history. */
@@ -111,6 +113,7 @@ export async function summarize(parts: ApiParts): Promise<ApiSummary> {
         : { t: tick.t, avg_in_flight: tick.avg_in_flight, recommendation: tick.recommendation, current: tick.current, request: tick.request, reason: tick.reason },
     tracker: metrics.trackerStats(),
     detail,
+    ...(s.model_signature === null ? {} : { model_signature: s.model_signature }),
   };
 }
 

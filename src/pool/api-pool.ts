@@ -67,6 +67,8 @@ export interface ApiStatus {
   capacity: number;
   last_error: string | null;
   detail: ReplicaStatus[];
+  /** onnx/tensorflow: the model's input signature, once a replica has loaded it; else null */
+  model_signature: unknown;
 }
 
 export const DEFAULT_INIT_TIMEOUT_MS = 10 * 60_000;
@@ -91,6 +93,7 @@ export class ApiPool extends EventEmitter {
   #desired = 0;
   #nextId = 1;
   #everReady = false;
+  #modelSignature: unknown = null;
   readonly #onReleased = () => this.#startPending();
 
   constructor(opts: ApiPoolOptions) {
@@ -208,6 +211,7 @@ export class ApiPool extends EventEmitter {
       capacity: this.capacity,
       last_error: lastError,
       detail,
+      model_signature: this.#modelSignature,
     };
   }
 
@@ -274,6 +278,8 @@ export class ApiPool extends EventEmitter {
       this.#ledger.release(this.#owner(r.id));
     }
     if (r.state === 'ready') {
+      // Kept at the pool, so it still shows while every replica restarts.
+      if (r.modelSignature !== null) this.#modelSignature = r.modelSignature;
       if (!this.#everReady) {
         this.#everReady = true;
         this.emit('ready');

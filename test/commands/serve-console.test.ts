@@ -20,6 +20,7 @@ function status(replicas: [number, string][]): ApiStatus {
     queued: 0,
     capacity: 0,
     last_error: null,
+    model_signature: null,
     detail: replicas.map(([id, state]) => ({ id, state: state as never, gpus: [], in_flight: 0, restarts: 0, workers: [] })),
   };
 }
