@@ -3,6 +3,7 @@
 // last ticks and why; with --watch, again every second.
 import { parseArgs } from 'node:util';
 import { formatTicks } from '../autoscale/explain.ts';
+import { formatNumber } from '../autoscale/recommender.ts';
 import { UsageError } from '../errors.ts';
 import type { ApiSummary, AutoscalerView } from '../http/status.ts';
 import type { TrackerStats } from '../metrics/tracker.ts';
@@ -153,7 +154,7 @@ function formatApi(server: Server, a: ApiSummary, paint: Paint): string {
   const t = a.autoscaler;
   out += t === null
     ? 'autoscaler: no tick yet\n'
-    : `autoscaler: at t=${t.t}s avg in flight ${t.avg_in_flight ?? '-'}, recommendation ${t.recommendation ?? '-'}, requested ${lastScaling(a)}  ${paint.dim(`(cortex-local get ${a.api} --autoscaler)`)}\n`;
+    : `autoscaler: at t=${t.t}s avg in flight ${t.avg_in_flight === null ? '-' : formatNumber(t.avg_in_flight)}, recommendation ${t.recommendation ?? '-'}, requested ${lastScaling(a)}  ${paint.dim(`(cortex-local get ${a.api} --autoscaler)`)}\n`;
   out += `restarts: ${Object.entries(a.restarts).map(([why, n]) => `${why} ${n}`).join(', ')}\n`;
 
   if (a.detail.length > 0) {
