@@ -266,6 +266,21 @@ describe('routes', () => {
     assert.equal(JSON.parse((await get('/apis')).text).apis[0].series, undefined);
   });
 
+  test('GET /apis/NAME/autoscaler: the config and the last ticks, each with its values', async () => {
+    const view = JSON.parse((await get('/apis/price/autoscaler')).text);
+    assert.equal(view.api, 'price');
+    assert.equal(view.autoscaling.max_replicas, 1);
+    assert.equal(view.desired_replicas, 1);
+    assert.ok(view.ticks.length >= 1 && view.ticks.length <= 60);
+    const tick = view.ticks.at(-1);
+    assert.equal(tick.t % 10, 0);
+    assert.equal(tick.raw, tick.avg_in_flight, 'target_replica_concurrency 1');
+    assert.equal(tick.raw_recommendation, Math.ceil(tick.raw));
+    assert.equal(tick.recommendation, 1, 'max_replicas 1');
+    assert.equal(tick.request, 1);
+    assert.equal(tick.samples > 0, true);
+  });
+
   test('unknown API or view: 404 naming what exists', async () => {
     const r = await get('/apis/nope');
     assert.equal(r.status, 404);
