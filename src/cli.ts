@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<Command>> = {
   get: async () => (await import('./commands/get.ts')).get,
   logs: async () => (await import('./commands/logs.ts')).logs,
   predict: async () => (await import('./commands/predict.ts')).predict,
+  export: async () => (await import('./commands/export.ts')).exportCommand,
 };
 
 const usage = `usage: cortex-local <command> [options]
@@ -22,6 +23,7 @@ commands:
   get [API]               show the APIs and replicas of a running server (--watch, --autoscaler)
   logs API                print an API's recent log lines (--follow)
   predict API FILE.json   send a JSON file to an API and print the prediction
+  export --to ENGINE      write the project for KServe (kserve) or Ray Serve (rayserve)
 
 run 'cortex-local <command> --help' for a command's options`;
 

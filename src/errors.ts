@@ -127,3 +127,10 @@ export class PortInUseError extends CortexLocalError {
     super('CORTEX_LOCAL_PORT_IN_USE', `cannot listen on ${host}:${port}: address already in use (choose another with --port)`, options);
   }
 }
+
+/** `cortex-local export` cannot produce a working export (a path outside the project, an output folder it must not overwrite). */
+export class ExportError extends CortexLocalError {
+  constructor(message: string) {
+    super('CORTEX_LOCAL_EXPORT_FAILED', message);
+  }
+}
