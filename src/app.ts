@@ -5,6 +5,10 @@ import { Autoscaler } from './autoscale/autoscaler.ts';
 import type { ResolvedConfig } from './config/types.ts';
 import { PortInUseError } from './errors.ts';
 import { LocalBackend } from './http/backend.ts';
+import { DEFAULT_BODY_TIMEOUT_MS } from './http/body-deadlines.ts';
+import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES } from './http/byte-budget.ts';
+import { RefusalLog } from './http/refusal-log.ts';
+import { RefusalTally } from './http/refusal-tally.ts';
 import { DEFAULT_MAX_BODY, FrontDoor } from './http/server.ts';
 import type { ApiParts } from './http/status.ts';
 import { DoorThreads } from './http/threads/door-threads.ts';
@@ -13,6 +17,7 @@ import { Metrics } from './metrics/registry.ts';
 import { ApiPool } from './pool/api-pool.ts';
 import type { BackoffOptions } from './pool/backoff.ts';
 import { ResourceLedger, type Gpu } from './pool/ledger.ts';
+import { neverFits } from './pool/never-fits.ts';
 
 /** Memory kept back for the OS and the server itself when placing replicas. */
 const MEMORY_RESERVE = 0.1;
@@ -24,6 +29,10 @@ export interface AppOptions {
   port: number;
   gpus: Gpu[];
   maxBody?: number;
+  /** how long a request body may take to arrive (408 past it) */
+  bodyTimeoutMs?: number;
+  /** bytes of request bodies held for unanswered requests, past which requests get 503 */
+  maxQueuedBytes?: number;
   apiKey?: string;
   /** the front door on this many worker threads (0: on the main thread, with the pools) */
   httpThreads?: number;
@@ -37,9 +46,6 @@ export interface AppOptions {
   log: (line: string, level?: 'info' | 'error') => void;
   output: (label: string, stream: 'stdout' | 'stderr', line: string) => void;
 }
-
-/** How often refusals counted off the answer path reach the per-second windows. */
-const SAMPLE_MS = 1000;
 
 /** `[iris] …` or `[iris/2/1] …`: the API a server line is about. */
 const API_PREFIX = /^\[([^\]/]+)[\]/]/;
@@ -59,7 +65,9 @@ export class App {
   readonly metrics: Metrics;
   readonly autoscalers: Autoscaler[];
   readonly #opts: AppOptions;
-  #sampler: NodeJS.Timeout | undefined;
+  readonly #refusalLog: RefusalLog;
+  #refusalTimer: NodeJS.Timeout | null = null;
+  #refusalsTickedAt = 0;
 
   constructor(opts: AppOptions) {
     this.#opts = opts;
@@ -128,10 +136,30 @@ export class App {
     };
     const local = new LocalBackend(parts, this.metrics, doorLog);
     const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
+    const bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+    const queuedBytes = new ByteBudget(opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
+    this.metrics.watchQueuedBodyBytes(() => queuedBytes.held);
+    const refusals = new RefusalTally(this.pools.length);
+    this.metrics.watchRefusals(refusals);
+    this.#refusalLog = new RefusalLog(
+      refusals,
+      this.pools.map((p) => ({
+        name: p.api.name,
+        maxReplicaConcurrency: p.api.autoscaling.max_replica_concurrency,
+        get readyReplicas() {
+          return p.readyReplicas;
+        },
+        get initError() {
+          return p.initError;
+        },
+      })),
+      queuedBytes.limit,
+    );
+    const door = { maxBody, apiKey: opts.apiKey, bodyTimeoutMs, queuedBytes, refusals };
     this.door =
       (opts.httpThreads ?? 0) > 0
-        ? new DoorThreads({ count: opts.httpThreads as number, local, maxBody, apiKey: opts.apiKey, log: opts.log })
-        : new FrontDoor({ backend: local, maxBody, apiKey: opts.apiKey });
+        ? new DoorThreads({ count: opts.httpThreads as number, local, log: opts.log, ...door })
+        : new FrontDoor({ backend: local, ...door });
   }
 
   /** Binds the port, then starts every API's replicas. Resolves with the bound address. */
@@ -143,27 +171,48 @@ export class App {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(this.#opts.host, this.#opts.port, { cause: err });
       throw err;
     }
+    for (const pool of this.pools) for (const warning of neverFits(pool.api, this.ledger.capacity)) this.#opts.log(`warning: ${warning}`);
     for (const pool of this.pools) pool.start();
     for (const autoscaler of this.autoscalers) autoscaler.start();
-    this.#sampler = setInterval(() => this.metrics.sample(), SAMPLE_MS);
-    this.#sampler.unref();
+    // 503s are summarised once a second per API, never one line each, and
+    // reach the per-second windows of the status routes.
+    this.#refusalsTickedAt = performance.now();
+    this.#refusalTimer = setInterval(() => {
+      this.metrics.sample();
+      this.#logRefusals();
+    }, 1000);
+    this.#refusalTimer.unref();
     return { host: this.#opts.host, port };
   }
 
   /** Graceful: refuse new requests, answer every admitted one, stop every worker. */
   async stop(): Promise<void> {
-    clearInterval(this.#sampler);
     for (const autoscaler of this.autoscalers) autoscaler.stop();
     this.door.beginShutdown();
     await Promise.all(this.pools.map((p) => p.stop()));
     await this.door.close();
+    this.#stopRefusalLog();
   }
 
   /** Forced: kill every worker now. */
   kill(): void {
-    clearInterval(this.#sampler);
+    this.#stopRefusalLog();
     for (const autoscaler of this.autoscalers) autoscaler.stop();
     for (const p of this.pools) p.kill();
     this.door.kill();
+  }
+
+  #stopRefusalLog(): void {
+    if (this.#refusalTimer === null) return;
+    clearInterval(this.#refusalTimer);
+    this.#refusalTimer = null;
+    this.#logRefusals();
+  }
+
+  #logRefusals(): void {
+    const now = performance.now();
+    const seconds = Math.max(0.1, Math.round((now - this.#refusalsTickedAt) / 100) / 10);
+    this.#refusalsTickedAt = now;
+    for (const line of this.#refusalLog.tick(seconds)) this.#opts.log(line);
   }
 }

@@ -85,9 +85,10 @@ export class WorkerCrashedError extends CortexLocalError {
 export class WorkerInitError extends CortexLocalError {
   readonly api: string;
   readonly traceback: string;
+  /** `traceback`: the worker's report, its first line the summary (`predictor.py:3: class PythonPredictor not found (found: Predictor)`) */
   constructor(api: string, traceback: string) {
-    const last = traceback.trim().split('\n').at(-1) ?? 'unknown error';
-    super('CORTEX_LOCAL_WORKER_INIT_FAILED', `api "${api}": predictor failed to initialize: ${last}`);
+    const summary = traceback.trim().split('\n')[0] || 'unknown error';
+    super('CORTEX_LOCAL_WORKER_INIT_FAILED', `api "${api}": predictor failed to initialize: ${summary}`);
     this.api = api;
     this.traceback = traceback;
   }
@@ -100,7 +101,7 @@ export class ServerUnreachableError extends CortexLocalError {
   }
 }
 
-/** A client command was refused by the server's --api-key. */
+/** A client command was answered 401: the server wants an API key, or another one. */
 export class ApiKeyRefusedError extends CortexLocalError {
   constructor(base: string, keyGiven: boolean) {
     super(

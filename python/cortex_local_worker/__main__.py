@@ -9,11 +9,10 @@ and stderr belong to the user's code and go to the API's log.
 import json
 import os
 import sys
-import traceback
 
 from . import protocol
 from .gpu_guard import apply_tensorflow_memory_limit
-from .loader import add_python_path, load_predictor
+from .loader import add_python_path, init_failure_report, load_predictor
 from .model_clients import build_client
 from .server import serve
 
@@ -32,11 +31,9 @@ def main(argv):
         apply_tensorflow_memory_limit()
         client = build_client(init)
         predictor = load_predictor(init["type"], init["path"], init["config"], client)
-    except BaseException:
-        tb = traceback.format_exc()
-        sys.stderr.write(tb)
-        sys.stderr.flush()
-        writer.write(protocol.pack(0, protocol.INIT_ERROR, tb.encode("utf-8")))
+    except BaseException as e:
+        # Sent once, to be logged once by the server; not also to stderr.
+        writer.write(protocol.pack(0, protocol.INIT_ERROR, init_failure_report(e).encode("utf-8")))
         return 1
     ready = {"pid": os.getpid(), "python": sys.version.split()[0]}
     if client is not None:

@@ -10,6 +10,7 @@ import { loadConfigIsolated } from '../config/load-isolated.ts';
 import { formatConfigIssues } from '../config/report.ts';
 import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
 import { discoverGpus } from '../pool/gpus.ts';
+import { DEFAULT_MAX_QUEUED_BYTES } from '../http/byte-budget.ts';
 import { DEFAULT_MAX_BODY } from '../http/server.ts';
 import { ServeConsole } from './serve-console.ts';
 
@@ -24,8 +25,13 @@ options:
   --python P          python interpreter for the workers (default $CORTEX_LOCAL_PYTHON or python3)
   --gpus LIST         GPU indices to use, e.g. 0,1 ("none" for none); default: nvidia-smi
   --max-body BYTES    largest request body accepted (default 10485760)
+  --body-timeout DUR  how long a request body may take to arrive (default 30s; 408 past it)
+  --max-queued-bytes BYTES
+                      request bodies held for requests not yet answered, all
+                      APIs together, past which requests get 503 (default 268435456)
   --init-timeout DUR  how long a predictor's __init__ may take (default 10m)
   --api-key KEY       require "Authorization: Bearer KEY" on every request
+                      (at least 16 characters, no spaces)
   --http-threads N    run the HTTP front door on N threads of its own (default 0:
                       on the main thread): more requests per second under many
                       connections, more latency for each (see README, Performance)
@@ -43,6 +49,8 @@ export async function serve(argv: string[]): Promise<number> {
       python: { type: 'string' },
       gpus: { type: 'string' },
       'max-body': { type: 'string' },
+      'body-timeout': { type: 'string', default: '30s' },
+      'max-queued-bytes': { type: 'string' },
       'init-timeout': { type: 'string', default: '10m' },
       'api-key': { type: 'string' },
       'http-threads': { type: 'string', default: '0' },
@@ -58,11 +66,19 @@ export async function serve(argv: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
   const host = values.host;
+  if (values['api-key'] !== undefined) checkApiKey(values['api-key']);
   if (!isLoopback(host) && values['api-key'] === undefined && !values.insecure) {
     throw new UsageError(`--host ${host} would expose the APIs beyond this machine: add --api-key KEY, or --insecure to allow it without one`);
   }
   const maxBody = values['max-body'] === undefined ? DEFAULT_MAX_BODY : Number(values['max-body']);
   if (!Number.isInteger(maxBody) || maxBody <= 0) throw new UsageError(`--max-body must be a positive number of bytes, got "${values['max-body']}"`);
+  // One body of --max-body must always fit.
+  const maxQueuedBytes = values['max-queued-bytes'] === undefined ? Math.max(DEFAULT_MAX_QUEUED_BYTES, maxBody) : Number(values['max-queued-bytes']);
+  if (!Number.isSafeInteger(maxQueuedBytes) || maxQueuedBytes < maxBody) {
+    throw new UsageError(`--max-queued-bytes must be a number of bytes no smaller than --max-body (${maxBody}), got "${values['max-queued-bytes']}"`);
+  }
+  const bodyTimeout = parseDuration(values['body-timeout']);
+  if (bodyTimeout === null || bodyTimeout <= 0) throw new UsageError(`--body-timeout must be a duration such as 30s or 2m, got "${values['body-timeout']}"`);
   const httpThreads = Number(values['http-threads']);
   if (!Number.isInteger(httpThreads) || httpThreads < 0 || httpThreads > MAX_HTTP_THREADS) {
     throw new UsageError(`--http-threads must be an integer from 0 to ${MAX_HTTP_THREADS}, got "${values['http-threads']}"`);
@@ -112,6 +128,8 @@ export async function serve(argv: string[]): Promise<number> {
     port,
     gpus: gpuDiscovery.gpus,
     maxBody,
+    bodyTimeoutMs: bodyTimeout * 1000,
+    maxQueuedBytes,
     apiKey: values['api-key'],
     httpThreads,
     initTimeoutMs: initTimeout * 1000,
@@ -157,6 +175,19 @@ export async function serve(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** The shortest key --api-key takes: a guessable key is no protection once --host leaves loopback. */
+export const MIN_API_KEY_LENGTH = 16;
+
+function checkApiKey(key: string): void {
+  if (key.trim() === '') throw new UsageError('--api-key is empty: give a key of at least 16 characters (e.g. from: openssl rand -hex 16)');
+  if (/[^\x21-\x7e]/.test(key)) {
+    throw new UsageError('--api-key may hold only printable ASCII characters without spaces: clients send it as "Authorization: Bearer KEY"');
+  }
+  if (key.length < MIN_API_KEY_LENGTH) {
+    throw new UsageError(`--api-key is ${key.length} characters long: use at least ${MIN_API_KEY_LENGTH}, a shorter key is guessable (e.g. from: openssl rand -hex 16)`);
+  }
 }
 
 function isLoopback(host: string): boolean {

@@ -3,7 +3,7 @@
 // thread (serve --http-threads, see threads/remote-backend.ts) the same calls
 // travel to the main thread as messages, admission excepted: it is decided in
 // shared memory (pool/admission.ts) on whichever thread the request arrived.
-import type { Metrics, Tally } from '../metrics/registry.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import type { ApiPool } from '../pool/api-pool.ts';
 import type { Job } from '../pool/job.ts';
 import { Kind } from '../python-bridge/frames.ts';
@@ -28,8 +28,6 @@ export interface Gate {
   dispatch(job: Job): void;
   /** the client of a dispatched job went away before its answer: a job still queued is dropped */
   abandon(job: Job): void;
-  /** counts a 503, by its reason (an index into GATE_REFUSALS) */
-  refused(reason: number): void;
 }
 
 export interface Backend {
@@ -99,12 +97,10 @@ class TrackedJob implements Job {
 
 class PoolGate implements Gate {
   readonly #pool: ApiPool;
-  readonly #refused: Tally[];
   readonly #tracker: Tracker | null;
 
   constructor(parts: ApiParts) {
     this.#pool = parts.pool;
-    this.#refused = parts.metrics.refused;
     this.#tracker = parts.metrics.tracker;
   }
 
@@ -146,10 +142,6 @@ class PoolGate implements Gate {
 
   abandon(job: Job): void {
     job.cancelled = true;
-  }
-
-  refused(reason: number): void {
-    this.#refused[reason].n++;
   }
 }
 

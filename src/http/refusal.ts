@@ -3,10 +3,8 @@
 // figures, so the JSON up to the request id is cached and rebuilt only when
 // the reason or its figures change.
 import { WorkerInitError } from '../errors.ts';
-import { GATE_REFUSALS, type GateRefusal } from '../metrics/refusals.ts';
 import type { Gate } from './backend.ts';
-
-const REASON_INDEX = new Map<GateRefusal, number>(GATE_REFUSALS.map((r, i) => [r, i]));
+import { RefusedFor } from './refusal-tally.ts';
 
 export class Refusal {
   readonly #gate: Gate;
@@ -15,7 +13,7 @@ export class Refusal {
   #initError: string | null = null;
   #ready = -1;
   #inFlight = -1;
-  #reason = 0;
+  #reason: RefusedFor = RefusedFor.Capacity;
 
   constructor(gate: Gate) {
     this.#gate = gate;
@@ -33,14 +31,13 @@ export class Refusal {
       this.#closing = closing;
       this.#initError = initError;
       this.#prefix = `${JSON.stringify(this.#body(closing, initError, ready, inFlight)).slice(0, -1)},"request_id":`;
-      const reason: GateRefusal = closing ? 'shutting_down' : initError !== null ? 'init_failed' : ready === 0 ? 'no_ready_replica' : 'capacity';
-      this.#reason = REASON_INDEX.get(reason) as number;
+      this.#reason = closing ? RefusedFor.Closing : initError !== null ? RefusedFor.InitFailed : ready === 0 ? RefusedFor.NoReadyReplica : RefusedFor.Capacity;
     }
     return this.#prefix;
   }
 
-  /** why the last prefix refused, as an index into GATE_REFUSALS (for /metrics) */
-  get reason(): number {
+  /** why the last prefix refused (refusal-tally.ts counts it by this) */
+  get reason(): RefusedFor {
     return this.#reason;
   }
 

@@ -12,13 +12,14 @@ import type { ApiPool } from '../pool/api-pool.ts';
 import { readRssBytes } from '../pool/memory.ts';
 import type { RestartReason } from '../pool/replica.ts';
 import { Buckets, exportBuckets, HistogramFamily, type CustomMetric, type MetricLine } from './histogram.ts';
-import { GATE_REFUSALS } from './refusals.ts';
+import { REASONS, REFUSAL_LABELS, type RefusalTally, type RefusedFor } from '../http/refusal-tally.ts';
 import { MAX_CLASSES, REGRESSION_BUCKETS, Tracker, type TrackerStats } from './tracker.ts';
 import { RequestWindow, type WindowSummary } from './window.ts';
 
 
-/** Refusals told by their status code: the request was admitted, then turned away. */
+/** Refusals told by their status code: the request was taken, then turned away. */
 const CODE_REFUSALS: ReadonlyMap<number, string> = new Map([
+  [408, 'body_timeout'],
   [413, 'body_too_large'],
   [504, 'timeout'],
 ]);
@@ -42,16 +43,16 @@ export class ApiMetrics {
   readonly queueWait: Buckets;
   readonly predict: Buckets;
   readonly modelLoad: Buckets;
-  /** by GATE_REFUSALS index */
-  readonly refused: Tally[] = GATE_REFUSALS.map(() => ({ n: 0 }));
   readonly restarts: Record<RestartReason, number> = { crash: 0, memory: 0, init_failure: 0 };
   /** answers by status code, refusals at the gate apart */
   readonly codes = new Map<number, Tally>();
-  readonly #external: (() => number)[][] = GATE_REFUSALS.map(() => []);
+  /** 503s at the front door by reason (RefusedFor), wherever they were counted */
+  readonly #refused: (why: number) => number;
   #refusedInWindow = 0;
 
-  constructor(api: ResolvedApi, families: Families, clock?: () => number) {
+  constructor(api: ResolvedApi, families: Families, refused: (why: number) => number, clock?: () => number) {
     this.name = api.name;
+    this.#refused = refused;
     this.window = new RequestWindow({ clock });
     this.tracker = api.tracker === null ? null : new Tracker(api.tracker);
     const labels = { api: api.name };
@@ -73,21 +74,14 @@ export class ApiMetrics {
     this.window.record(code, seconds);
   }
 
-  /** 503s decided on another thread, read from where it counts them. */
-  external(reason: number, read: () => number): void {
-    this.#external[reason].push(read);
-  }
-
-  refusedBy(reason: number): number {
-    let n = this.refused[reason].n;
-    for (const read of this.#external[reason]) n += read();
-    return n;
+  refusedBy(why: number): number {
+    return this.#refused(why);
   }
 
   /** Adds the refusals counted since the last call to the current second of the window (they skip it on their path). */
   sample(): void {
     let total = 0;
-    for (let r = 0; r < GATE_REFUSALS.length; r++) total += this.refusedBy(r);
+    for (let r = 0; r < REASONS; r++) total += this.#refused(r);
     if (total > this.#refusedInWindow) this.window.add(503, total - this.#refusedInWindow);
     this.#refusedInWindow = total;
   }
@@ -122,6 +116,8 @@ export class Metrics {
   readonly apis: readonly ApiMetrics[];
   readonly #byName = new Map<string, ApiMetrics>();
   readonly #decisions: Counter<'api' | 'direction'>;
+  #refusals: RefusalTally | null = null;
+  #queuedBodyBytes: () => number = () => 0;
 
   constructor(apis: readonly ResolvedApi[], sources: MetricsSources, opts: { clock?: () => number } = {}) {
     const registers = [this.registry];
@@ -148,7 +144,7 @@ export class Metrics {
       }),
     };
     for (const f of Object.values(families)) this.registry.registerMetric(f as unknown as Metric);
-    this.apis = apis.map((api) => new ApiMetrics(api, families, opts.clock));
+    this.apis = apis.map((api, i) => new ApiMetrics(api, families, (why) => this.#refusals?.read(i, why as RefusedFor) ?? 0, opts.clock));
     for (const m of this.apis) this.#byName.set(m.name, m);
     const all = this.apis;
     const pools = sources.pools;
@@ -164,22 +160,31 @@ export class Metrics {
         for (const m of all) {
           for (const [code, t] of m.codes) if (t.n > 0) this.inc({ api: m.name, code: String(code) }, t.n);
           let refused = 0;
-          for (let r = 0; r < GATE_REFUSALS.length; r++) refused += m.refusedBy(r);
+          for (let r = 0; r < REASONS; r++) refused += m.refusedBy(r);
           if (refused > 0) this.inc({ api: m.name, code: '503' }, refused);
         }
       },
     });
     new Counter({
       name: 'cortex_local_refusals_total',
-      help: 'Prediction requests turned away, by reason: capacity, no_ready_replica, init_failed, shutting_down (503), body_too_large (413), timeout (504)',
+      help: 'Prediction requests turned away, by reason: capacity, no_ready_replica, init_failed, shutting_down, queued_bytes (503), body_timeout (408), body_too_large (413), timeout (504)',
       labelNames: ['api', 'reason'],
       registers,
       collect() {
         this.reset();
         for (const m of all) {
-          GATE_REFUSALS.forEach((reason, r) => this.inc({ api: m.name, reason }, m.refusedBy(r)));
+          REFUSAL_LABELS.forEach((reason, r) => this.inc({ api: m.name, reason }, m.refusedBy(r)));
           for (const [code, reason] of CODE_REFUSALS) this.inc({ api: m.name, reason }, m.codes.get(code)?.n ?? 0);
         }
+      },
+    });
+    const queuedBodyBytes = () => this.#queuedBodyBytes();
+    new Gauge({
+      name: 'cortex_local_queued_body_bytes',
+      help: 'Bytes of request bodies held for requests not yet answered, all APIs together (serve --max-queued-bytes caps them)',
+      registers,
+      collect() {
+        this.set(queuedBodyBytes());
       },
     });
     new Gauge({
@@ -303,6 +308,16 @@ export class Metrics {
     });
     this.#registerTracker(all);
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the front door counts its 503s by reason (refusal-tally.ts, in shared memory). */
+  watchRefusals(tally: RefusalTally): void {
+    this.#refusals = tally;
+  }
+
+  /** Where cortex_local_queued_body_bytes is read from (the front door's ByteBudget, in shared memory). */
+  watchQueuedBodyBytes(read: () => number): void {
+    this.#queuedBodyBytes = read;
   }
 
   api(name: string): ApiMetrics {

@@ -12,7 +12,7 @@ import type { ExplainedTick } from '../../src/autoscale/explain.ts';
 import { BIN, eventually, startServer, type ServerProcess } from '../helpers/server.ts';
 
 const project = join(import.meta.dirname, '..', 'fixtures', 'observe', 'cli.yaml');
-const KEY = 'cli-test-key';
+const KEY = 'cli-test-key-0123456789';
 let server: ServerProcess;
 let scratch: string;
 

@@ -13,7 +13,7 @@ import { startServer, type ServerProcess } from '../helpers/server.ts';
 
 const project = join(import.meta.dirname, '..', 'fixtures', 'observe', 'cli.yaml');
 const output = join(import.meta.dirname, '..', '..', 'test-output');
-const KEY = 'dashboard-key';
+const KEY = 'dashboard-key-0123456789';
 
 function findChromium(): string | null {
   const given = process.env.CORTEX_LOCAL_TEST_CHROMIUM;

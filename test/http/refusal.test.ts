@@ -5,7 +5,7 @@ import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Refusal } from '../../src/http/refusal.ts';
-import { GATE_REFUSALS } from '../../src/metrics/refusals.ts';
+import { RefusedFor } from '../../src/http/refusal-tally.ts';
 import { sendRefusal } from '../../src/http/responses.ts';
 import type { Gate } from '../../src/http/backend.ts';
 
@@ -42,10 +42,10 @@ test('the refusal says why, with the figures of the moment, and is rebuilt when 
   state.ready = 0;
   state.inFlight = 0;
   assert.deepEqual(parse(r.prefix(false), 'x'), { error: 'api "iris" has no ready replica yet', api: 'iris', request_id: 'x' });
-  state.initError = 'Traceback (most recent call last):\n  ...\nValueError: bad weights\n';
+  state.initError = 'predictor.py:7: ValueError: bad weights (in PythonPredictor.__init__)\nTraceback (most recent call last):\n  ...\nValueError: bad weights\n';
   assert.deepEqual(Object.keys(parse(r.prefix(false), 'x')), ['error', 'code', 'api', 'request_id']);
   assert.deepEqual(parse(r.prefix(false), 'x'), {
-    error: 'api "iris": predictor failed to initialize: ValueError: bad weights',
+    error: 'api "iris": predictor failed to initialize: predictor.py:7: ValueError: bad weights (in PythonPredictor.__init__)',
     code: 'CORTEX_LOCAL_WORKER_INIT_FAILED',
     api: 'iris',
     request_id: 'x',
@@ -54,21 +54,21 @@ test('the refusal says why, with the figures of the moment, and is rebuilt when 
   assert.equal(parse(r.prefix(true), 'x').code, undefined);
 });
 
-test('each refusal names its reason for cortex_local_refusals_total', () => {
+test('each refusal names its reason, by which refusal-tally.ts counts it', () => {
   const state = { ready: 2, inFlight: 8, initError: null as string | null };
   const r = new Refusal(fakeGate(state));
   const reason = (closing: boolean) => {
     r.prefix(closing);
-    return GATE_REFUSALS[r.reason];
+    return r.reason;
   };
-  assert.equal(reason(false), 'capacity');
+  assert.equal(reason(false), RefusedFor.Capacity);
   state.ready = 0;
   state.inFlight = 0;
-  assert.equal(reason(false), 'no_ready_replica');
+  assert.equal(reason(false), RefusedFor.NoReadyReplica);
   state.initError = 'Traceback (most recent call last):\nValueError: bad weights\n';
-  assert.equal(reason(false), 'init_failed');
-  assert.equal(reason(true), 'shutting_down');
-  assert.equal(reason(false), 'init_failed');
+  assert.equal(reason(false), RefusedFor.InitFailed);
+  assert.equal(reason(true), RefusedFor.Closing);
+  assert.equal(reason(false), RefusedFor.InitFailed);
 });
 
 async function refuse(requestId: string, callerId: string | undefined): Promise<{ headers: IncomingHttpHeaders; raw: Buffer; status: number }> {
@@ -96,8 +96,7 @@ test('sendRefusal: 503, retry-after, CORS, the request id in header and body, an
   assert.equal(r.headers['retry-after'], '1');
   assert.equal(r.headers['x-request-id'], '3b384a26-56cd-42b5-b021-962a7cd013ab');
   assert.equal(r.headers['access-control-allow-origin'], '*');
-  assert.equal(r.headers['access-control-allow-methods'], 'GET, POST, OPTIONS');
-  assert.equal(r.headers['access-control-allow-headers'], '*');
+  assert.equal(r.headers['access-control-expose-headers'], 'x-request-id, retry-after');
   assert.equal(r.headers['content-type'], 'application/json');
   assert.equal(Number(r.headers['content-length']), r.raw.length);
   assert.deepEqual(JSON.parse(r.raw.toString('utf8')), {

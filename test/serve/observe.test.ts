@@ -109,8 +109,8 @@ describe('after known traffic', () => {
     assert.equal(r('iris', 'capacity'), 1);
     assert.equal(r('broken', 'init_failed'), 1);
     assert.equal(r('plain', 'body_too_large'), 1);
-    for (const reason of ['no_ready_replica', 'shutting_down', 'timeout']) assert.equal(r('iris', reason), 0, reason);
-    assert.equal(m.all('cortex_local_refusals_total').length, 5 * 6, 'every API has every reason');
+    for (const reason of ['no_ready_replica', 'shutting_down', 'queued_bytes', 'body_timeout', 'timeout']) assert.equal(r('iris', reason), 0, reason);
+    assert.equal(m.all('cortex_local_refusals_total').length, 5 * 8, 'every API has every reason');
   });
 
   test('latency: admission to answer, queue wait, predict time', () => {
@@ -137,6 +137,9 @@ describe('after known traffic', () => {
     assert.equal(blockedScrape.value('cortex_local_in_flight_requests', { api: 'iris' }), 12);
     assert.equal(blockedScrape.value('cortex_local_queued_requests', { api: 'iris' }), 3);
     assert.equal(blockedScrape.value('cortex_local_capacity_requests', { api: 'iris' }), 12);
+    const heldBody = JSON.stringify({ wait_file: join(scratch, 'release'), answer: { label: 'slow' } }).length;
+    assert.equal(blockedScrape.value('cortex_local_queued_body_bytes'), 12 * heldBody);
+    assert.equal(m.value('cortex_local_queued_body_bytes'), 0);
     assert.equal(m.value('cortex_local_in_flight_requests', { api: 'iris' }), 0);
     assert.equal(m.value('cortex_local_queued_requests', { api: 'iris' }), 0);
     assert.equal(m.value('cortex_local_capacity_requests', { api: 'price' }), 1024);

@@ -5,10 +5,11 @@
 // dispatches admitted requests and sends the answers back.
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { GATE_REFUSALS } from '../../metrics/refusals.ts';
 import type { ApiPool } from '../../pool/api-pool.ts';
 import type { CrashReport, Job } from '../../pool/job.ts';
 import type { LocalBackend } from '../backend.ts';
+import { ByteBudget } from '../byte-budget.ts';
+import type { RefusalTally } from '../refusal-tally.ts';
 import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type UpHandler } from './protocol.ts';
 
 /** How long a thread may take to close its connections before it is terminated. */
@@ -20,6 +21,9 @@ export interface DoorThreadsOptions {
   local: LocalBackend;
   maxBody: number;
   apiKey: string | undefined;
+  bodyTimeoutMs: number;
+  queuedBytes: ByteBudget;
+  refusals: RefusalTally;
   log: (line: string) => void;
 }
 
@@ -164,7 +168,6 @@ class DoorThread implements UpHandler {
 
 export class DoorThreads {
   readonly #opts: DoorThreadsOptions;
-  readonly #refused: Int32Array;
   readonly #local: LocalBackend;
   readonly #pools: readonly ApiPool[];
   readonly #threads: DoorThread[] = [];
@@ -176,11 +179,8 @@ export class DoorThreads {
     this.#opts = opts;
     this.#local = opts.local;
     this.#pools = opts.local.parts.map((p) => p.pool);
-    const reasons = GATE_REFUSALS.length;
-    this.#refused = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * this.#pools.length * reasons));
     this.#initErrors = this.#pools.map((p) => p.initError);
-    opts.local.parts.forEach(({ pool, metrics }, i) => {
-      for (let r = 0; r < reasons; r++) metrics.external(r, () => Atomics.load(this.#refused, i * reasons + r));
+    this.#pools.forEach((pool, i) => {
       // A refusal's text names the __init__ error; the threads learn it when it changes.
       pool.on('state', () => {
         const text = pool.initError;
@@ -241,6 +241,11 @@ export class DoorThreads {
       port: addr.port,
       maxBody: o.maxBody,
       apiKey: o.apiKey,
+      bodyTimeoutMs: o.bodyTimeoutMs,
+      queuedBytes: o.queuedBytes.buffer,
+      maxQueuedBytes: o.queuedBytes.limit,
+      queuedBytesShare: ByteBudget.newShare(),
+      refusalTally: o.refusals.buffer,
       apis: this.#pools.map((p, i) => ({
         name: p.api.name,
         endpoint: p.api.endpoint,
@@ -248,7 +253,6 @@ export class DoorThreads {
         admission: p.admission.buffer,
         initError: this.#initErrors[i],
       })),
-      refused: this.#refused.buffer as SharedArrayBuffer,
       unreceived: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * this.#pools.length),
     };
     const thread = new DoorThread(this.#local, data);
@@ -264,6 +268,7 @@ export class DoorThreads {
     thread.worker.once('exit', (code) => {
       this.#threads.splice(this.#threads.indexOf(thread), 1);
       const lost = thread.releaseUnreceived();
+      o.queuedBytes.giveBackShare(data.queuedBytesShare);
       if (this.#closing) return;
       // A bug, not a request: its connections are lost, the port keeps being served.
       o.log(`front-door thread ${threadId} stopped (exit code ${code}) with ${lost} admitted request${lost === 1 ? '' : 's'} not yet handed over; starting another`);

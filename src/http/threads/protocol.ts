@@ -12,9 +12,14 @@ export interface DoorThreadData {
   port: number;
   maxBody: number;
   apiKey: string | undefined;
+  bodyTimeoutMs: number;
+  /** the server's ByteBudget (--max-queued-bytes): its buffer and limit, and this thread's share of it (given back should the thread die) */
+  queuedBytes: SharedArrayBuffer;
+  maxQueuedBytes: number;
+  queuedBytesShare: SharedArrayBuffer;
+  /** the server's RefusalTally */
+  refusalTally: SharedArrayBuffer;
   apis: { name: string; endpoint: string; maxReplicaConcurrency: number; admission: SharedArrayBuffer; initError: string | null }[];
-  /** one Int32 per API and refusal reason (api × GATE_REFUSALS.length + reason): 503s answered by the front-door threads, for /metrics */
-  refused: SharedArrayBuffer;
   /**
    * one Int32 per API, this thread's own: requests it admitted that the main
    * thread has not yet received (as a job or a release). Should the thread

@@ -3,7 +3,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Admission } from '../../pool/admission.ts';
 import type { CrashReport, Job } from '../../pool/job.ts';
-import { GATE_REFUSALS } from '../../metrics/refusals.ts';
 import type { Backend, Gate } from '../backend.ts';
 import type { ApiHistory, ApiSummary, AutoscalerView, LogsView } from '../status.ts';
 import { readDown, UpOutbox, type Batch, type ColdDown, type DoorThreadData, type Query } from './protocol.ts';
@@ -15,11 +14,10 @@ class RemoteGate implements Gate {
   initError: string | null;
   readonly #index: number;
   readonly #admission: Admission;
-  readonly #refused: Int32Array;
   readonly #unreceived: Int32Array;
   readonly #backend: RemoteBackend;
 
-  constructor(backend: RemoteBackend, index: number, api: DoorThreadData['apis'][number], refused: Int32Array, unreceived: Int32Array) {
+  constructor(backend: RemoteBackend, index: number, api: DoorThreadData['apis'][number], unreceived: Int32Array) {
     this.#backend = backend;
     this.#index = index;
     this.name = api.name;
@@ -27,7 +25,6 @@ class RemoteGate implements Gate {
     this.maxReplicaConcurrency = api.maxReplicaConcurrency;
     this.initError = api.initError;
     this.#admission = new Admission(api.maxReplicaConcurrency, api.admission);
-    this.#refused = refused;
     this.#unreceived = unreceived;
   }
 
@@ -59,9 +56,6 @@ class RemoteGate implements Gate {
     this.#backend.abandon(job);
   }
 
-  refused(reason: number): void {
-    Atomics.add(this.#refused, this.#index * GATE_REFUSALS.length + reason, 1);
-  }
 }
 
 export class RemoteBackend implements Backend {
@@ -78,9 +72,8 @@ export class RemoteBackend implements Backend {
   };
 
   constructor(port: MessagePort, data: DoorThreadData) {
-    const refused = new Int32Array(data.refused);
     const unreceived = new Int32Array(data.unreceived);
-    this.gates = data.apis.map((api, i) => new RemoteGate(this, i, api, refused, unreceived));
+    this.gates = data.apis.map((api, i) => new RemoteGate(this, i, api, unreceived));
     // Requests whose bodies end in the same turn (one poll of many sockets)
     // go up in one message.
     this.outbox = new UpOutbox((batch, transfer) => port.postMessage(batch, transfer), setImmediate);
