@@ -37,6 +37,10 @@ export interface AppOptions {
   /** the front door on this many worker threads (0: on the main thread, with the pools) */
   httpThreads?: number;
   initTimeoutMs?: number;
+  /** serve --predict-timeout: a request executing longer gets 504 and its worker is restarted */
+  predictTimeoutMs?: number | null;
+  /** serve --enforce-mem: compute.mem as a limit on each replica's process tree */
+  enforceMem?: boolean;
   backoff?: BackoffOptions;
   cpu?: number;
   mem?: number;
@@ -44,7 +48,8 @@ export interface AppOptions {
   /** real time runs this many times faster for the autoscalers (tests only; see autoscale/autoscaler.ts) */
   autoscalerTimeScale?: number;
   log: (line: string, level?: 'info' | 'error') => void;
-  output: (label: string, stream: 'stdout' | 'stderr', line: string) => void;
+  /** workers' output lines; a promise returned: the log is full, read no more output until it resolves */
+  output: (label: string, stream: 'stdout' | 'stderr', lines: string[]) => void | Promise<void>;
 }
 
 /** `[iris] …` or `[iris/2/1] …`: the API a server line is about. */
@@ -93,12 +98,14 @@ export class App {
           logs.push('server', 'server', line, level);
           opts.log(line, level);
         },
-        output: (label, stream, line) => {
-          logs.push(label, stream, line);
-          opts.output(label, stream, line);
+        output: (label, stream, lines) => {
+          for (const line of lines) logs.push(label, stream, line);
+          return opts.output(label, stream, lines);
         },
         backoff: opts.backoff,
         initTimeoutMs: opts.initTimeoutMs,
+        predictTimeoutMs: opts.predictTimeoutMs,
+        enforceMem: opts.enforceMem,
         observer: {
           answered: (wait, run) => {
             metrics.queueWait.observe(wait);

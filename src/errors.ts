@@ -129,6 +129,19 @@ export class PortInUseError extends CortexLocalError {
   }
 }
 
+/** A request ran longer than `serve --predict-timeout`; its worker was restarted. */
+export class PredictTimeoutError extends CortexLocalError {
+  readonly api: string;
+  constructor(api: string, timeoutMs: number) {
+    super('CORTEX_LOCAL_PREDICT_TIMEOUT', `api "${api}": predict() ran longer than --predict-timeout (${formatSeconds(timeoutMs)}); its worker was restarted`);
+    this.api = api;
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}
+
 /** `cortex-local export` cannot produce a working export (a path outside the project, an output folder it must not overwrite). */
 export class ExportError extends CortexLocalError {
   constructor(message: string) {

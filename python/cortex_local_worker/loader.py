@@ -31,6 +31,20 @@ class PredictorLoadError(Exception):
         self.details = details
 
 
+_project_dir = None
+
+
+def set_project_dir(path):
+    """The folder that file names in reports are shown relative to. The
+    worker runs in its replica's own folder, not in the project's."""
+    global _project_dir
+    _project_dir = os.path.abspath(path)
+
+
+def _project():
+    return _project_dir or os.getcwd()
+
+
 def add_python_path(python_path):
     if python_path not in sys.path:
         sys.path.insert(0, python_path)
@@ -136,7 +150,7 @@ def _failure(error, phase):
 def _location(error, frames):
     if isinstance(error, SyntaxError) and error.filename and error.lineno:
         return _where(error.filename, error.lineno)
-    project = os.getcwd() + os.sep
+    project = _project() + os.sep
     inside = [f for f in frames if os.path.abspath(f.filename).startswith(project)]
     chosen = (inside or frames)[-1:]
     return _where(chosen[0].filename, chosen[0].lineno) if chosen else None
@@ -190,10 +204,10 @@ def _line_of(obj):
 
 
 def _shown(filename):
-    """A file as the user knows it: relative to the project folder (the worker's cwd) when inside it."""
+    """A file as the user knows it: relative to the project folder when inside it."""
     absolute = os.path.abspath(filename)
-    cwd = os.getcwd()
-    return os.path.relpath(absolute, cwd) if absolute.startswith(cwd + os.sep) else absolute
+    project = _project()
+    return os.path.relpath(absolute, project) if absolute.startswith(project + os.sep) else absolute
 
 
 def _where(filename, line):

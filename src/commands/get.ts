@@ -161,10 +161,10 @@ function formatApi(server: Server, a: ApiSummary, paint: Paint): string {
     const rows = [['replica', 'state', 'gpus', 'pids', 'memory', 'in flight', 'restarts', 'note'].map(paint.bold)];
     for (const r of a.detail) {
       const pids = r.workers.map((w) => w.pid ?? '-').join(',');
-      const rss = r.workers.reduce((n, w) => n + (w.rss_bytes ?? 0), 0);
+      const memory = r.workers.reduce((n, w) => n + (w.memory_bytes ?? 0), 0);
       const note = r.reason ?? firstLine(r.last_error) ?? '';
       const state = r.state === 'ready' ? paint.green(r.state) : r.state === 'failed' ? paint.red(r.state) : paint.yellow(r.state);
-      rows.push([String(r.id), state, r.gpus.length ? r.gpus.join(',') : '-', pids || '-', rss > 0 ? formatBytes(rss) : '-', String(r.in_flight), String(r.restarts), note]);
+      rows.push([String(r.id), state, r.gpus.length ? r.gpus.join(',') : '-', pids || '-', memory > 0 ? formatBytes(memory) : '-', String(r.in_flight), String(r.restarts), note]);
     }
     out += '\n' + table(rows);
   }

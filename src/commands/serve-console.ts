@@ -2,7 +2,11 @@
 // gets its time, errors are red, worker output names its worker in colour
 // (NO_COLOR honoured), and while a model loads a spinner line at the bottom
 // says which replicas are loading and for how long. Replica changes get a
-// line of their own: ready (with the load time), drained.
+// line of their own: ready (with the load time), drained. Worker output is
+// written a chunk at a time; while the reader of our output lags, the
+// caller is handed a promise and reads no more of the worker's output until
+// it resolves (a flood of prints slows the worker that prints, not the
+// server's memory).
 import type { ApiPool, ApiStatus } from '../pool/api-pool.ts';
 import { clockTime, paintFor, type Paint } from './terminal.ts';
 
@@ -11,7 +15,9 @@ const SPIN_MS = 100;
 
 interface Out {
   isTTY?: boolean;
-  write(text: string): unknown;
+  /** false: the text is buffered, wait for 'drain' before writing more */
+  write(text: string): boolean;
+  once(event: 'drain', listener: () => void): unknown;
 }
 
 export class ServeConsole {
@@ -25,6 +31,7 @@ export class ServeConsole {
   #spinner: NodeJS.Timeout | undefined;
   #frame = 0;
   #spinnerShown = false;
+  #drained: Promise<void> | null = null;
 
   constructor(out: Out, env: NodeJS.ProcessEnv = process.env, clock: () => number = Date.now) {
     this.#out = out;
@@ -36,8 +43,14 @@ export class ServeConsole {
     this.#print(level === 'error' ? this.#paint.red(line) : line);
   }
 
-  output(label: string, _stream: 'stdout' | 'stderr', line: string): void {
-    this.#print(`${this.#paint.cyan(`[${label}]`)} ${line}`);
+  /** A worker's lines; a promise while our reader lags (see the top of this file). */
+  output(label: string, _stream: 'stdout' | 'stderr', lines: string[]): Promise<void> | undefined {
+    const prefix = this.#paint.cyan(`[${label}]`);
+    if (this.#print(lines.map((line) => `${prefix} ${line}`))) return undefined;
+    this.#drained ??= new Promise<void>((resolve) => this.#out.once('drain', resolve)).then(() => {
+      this.#drained = null;
+    });
+    return this.#drained;
   }
 
   /** Follows each pool's replicas: a line when one is ready or drained, the spinner while any loads. */
@@ -74,16 +87,19 @@ export class ServeConsole {
       if (state === 'draining') lines.push(`replica ${key} drained and stopped`);
     }
     if (this.#loading.size === 0) this.#stopSpinner();
-    for (const line of lines) this.#print(line);
+    if (lines.length > 0) this.#print(lines);
     if (this.#loading.size > 0) this.#startSpinner();
   }
 
-  #print(text: string): void {
-    const stamped = this.#paint.tty ? `${this.#paint.dim(clockTime(this.#clock()))} ${text}` : text;
+  /** Writes lines in one write; false when the output is backed up. */
+  #print(lines: string | string[]): boolean {
+    const time = this.#paint.tty ? `${this.#paint.dim(clockTime(this.#clock()))} ` : '';
+    const text = typeof lines === 'string' ? `${time}${lines}\n` : lines.map((l) => `${time}${l}\n`).join('');
     // On a terminal the spinner sits on the last line: wipe it, print, draw it again.
-    this.#out.write(`${this.#spinnerShown ? '\r\x1b[K' : ''}${stamped}\n`);
+    const flowing = this.#out.write(`${this.#spinnerShown ? '\r\x1b[K' : ''}${text}`);
     this.#spinnerShown = false;
     if (this.#spinner !== undefined) this.#drawSpinner();
+    return flowing;
   }
 
   #startSpinner(): void {

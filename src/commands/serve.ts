@@ -30,6 +30,12 @@ options:
                       request bodies held for requests not yet answered, all
                       APIs together, past which requests get 503 (default 268435456)
   --init-timeout DUR  how long a predictor's __init__ may take (default 10m)
+  --exit-on-init-error  exit 1 when an API's __init__ has failed 5 times in a
+                      row (default: that API is marked failed, the others serve)
+  --predict-timeout DUR  answer 504 to a request whose predict() runs longer, and
+                      restart its worker (default: no limit, as in Cortex)
+  --enforce-mem       make compute.mem a limit on each replica's processes
+                      (default: a request, reserved, as in Cortex 0.15)
   --api-key KEY       require "Authorization: Bearer KEY" on every request
                       (at least 16 characters, no spaces)
   --http-threads N    run the HTTP front door on N threads of its own (default 0:
@@ -52,6 +58,9 @@ export async function serve(argv: string[]): Promise<number> {
       'body-timeout': { type: 'string', default: '30s' },
       'max-queued-bytes': { type: 'string' },
       'init-timeout': { type: 'string', default: '10m' },
+      'exit-on-init-error': { type: 'boolean', default: false },
+      'predict-timeout': { type: 'string' },
+      'enforce-mem': { type: 'boolean', default: false },
       'api-key': { type: 'string' },
       'http-threads': { type: 'string', default: '0' },
       insecure: { type: 'boolean', default: false },
@@ -85,6 +94,11 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const initTimeout = parseDuration(values['init-timeout']);
   if (initTimeout === null || initTimeout <= 0) throw new UsageError(`--init-timeout must be a duration such as 90s or 10m, got "${values['init-timeout']}"`);
+  let predictTimeout: number | null = null;
+  if (values['predict-timeout'] !== undefined) {
+    predictTimeout = parseDuration(values['predict-timeout']);
+    if (predictTimeout === null || predictTimeout <= 0) throw new UsageError(`--predict-timeout must be a duration such as 30s or 2m, got "${values['predict-timeout']}"`);
+  }
   const chosen = values.python ?? process.env.CORTEX_LOCAL_PYTHON ?? 'python3';
   // Workers start in the project folder: a relative path such as .venv/bin/python
   // means relative to where serve was run. A bare name is looked up on PATH.
@@ -133,9 +147,11 @@ export async function serve(argv: string[]): Promise<number> {
     apiKey: values['api-key'],
     httpThreads,
     initTimeoutMs: initTimeout * 1000,
+    predictTimeoutMs: predictTimeout === null ? null : predictTimeout * 1000,
+    enforceMem: values['enforce-mem'],
     autoscalerTimeScale: autoscalerTimeScale(process.env),
     log,
-    output: (label, stream, line) => terminal.output(label, stream, line),
+    output: (label, stream, lines) => terminal.output(label, stream, lines),
   });
   terminal.watch(app.pools);
   const addr = await app.listen();
@@ -149,6 +165,7 @@ export async function serve(argv: string[]): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let signals = 0;
+    let exitCode = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
@@ -159,11 +176,14 @@ export async function serve(argv: string[]): Promise<number> {
       }
       const inFlight = app.pools.reduce((n, p) => n + p.inFlight, 0);
       log(`${signal}: shutting down; finishing ${inFlight} in-flight request${inFlight === 1 ? '' : 's'} (send ${signal} again to force)`);
+      stop();
+    };
+    const stop = () =>
       app.stop().then(
         () => {
           terminal.close();
           log('stopped');
-          resolve(0);
+          resolve(exitCode);
         },
         (err: unknown) => {
           log(`error while stopping: ${(err as Error).message}`);
@@ -171,9 +191,20 @@ export async function serve(argv: string[]): Promise<number> {
           resolve(1);
         },
       );
-    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A closed terminal: drain as for SIGTERM rather than die with requests in flight.
+    process.on('SIGHUP', onSignal);
+    if (values['exit-on-init-error']) {
+      for (const pool of app.pools) {
+        pool.once('failed', () => {
+          if (signals++ > 0) return;
+          exitCode = 1;
+          log(`api ${pool.api.name} failed to initialize: shutting down (--exit-on-init-error)`);
+          stop();
+        });
+      }
+    }
   });
 }
 

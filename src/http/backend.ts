@@ -5,8 +5,8 @@
 // shared memory (pool/admission.ts) on whichever thread the request arrived.
 import type { Metrics } from '../metrics/registry.ts';
 import type { ApiPool } from '../pool/api-pool.ts';
-import type { Job } from '../pool/job.ts';
-import { Kind } from '../python-bridge/frames.ts';
+import type { Job, Ticket } from '../pool/job.ts';
+import type { Reply } from '../pool/reply.ts';
 import type { Tracker } from '../metrics/tracker.ts';
 import { autoscalerView, history, logsView, summarize, type ApiHistory, type ApiParts, type ApiSummary, type AutoscalerView, type LogsView } from './status.ts';
 
@@ -25,9 +25,8 @@ export interface Gate {
   tryAdmit(): boolean;
   /** an admitted request that will never be dispatched */
   release(): void;
-  dispatch(job: Job): void;
-  /** the client of a dispatched job went away before its answer: a job still queued is dropped */
-  abandon(job: Job): void;
+  /** the ticket's abandon(): the client went away before its answer */
+  dispatch(job: Job): Ticket;
 }
 
 export interface Backend {
@@ -60,38 +59,9 @@ class TrackedJob implements Job {
     return this.#job.body;
   }
 
-  get cancelled(): boolean {
-    return this.#job.cancelled;
-  }
-
-  set cancelled(value: boolean) {
-    this.#job.cancelled = value;
-  }
-
-  get queuedAt(): number {
-    return this.#job.queuedAt;
-  }
-
-  set queuedAt(value: number) {
-    this.#job.queuedAt = value;
-  }
-
-  get sentAt(): number {
-    return this.#job.sentAt;
-  }
-
-  set sentAt(value: number) {
-    this.#job.sentAt = value;
-  }
-
-  settle(kind: number, payload: Buffer): void {
-    this.#job.settle(kind, payload);
-    if (kind === Kind.RESULT_JSON) this.#tracker.observe(payload.toString('utf8'));
-    else if (kind === Kind.RESULT_BYTES) this.#tracker.observe(null);
-  }
-
-  crash(error: Parameters<Job['crash']>[0]): void {
-    this.#job.crash(error);
+  reply(reply: Reply): void {
+    this.#job.reply(reply);
+    if (reply.kind === 'prediction') this.#tracker.observe(reply.contentType === 'application/json' ? reply.body.toString('utf8') : null);
   }
 }
 
@@ -136,12 +106,8 @@ class PoolGate implements Gate {
     this.#pool.release();
   }
 
-  dispatch(job: Job): void {
-    this.#pool.dispatch(this.#tracker === null ? job : new TrackedJob(job, this.#tracker));
-  }
-
-  abandon(job: Job): void {
-    job.cancelled = true;
+  dispatch(job: Job): Ticket {
+    return this.#pool.dispatch(this.#tracker === null ? job : new TrackedJob(job, this.#tracker));
   }
 }
 

@@ -165,7 +165,7 @@ function replicaTable(a) {
   if (!a.detail.length) return null;
   const rows = a.detail.map((r) => el("tr", {},
     el("td", {}, r.id), el("td", {}, r.state), el("td", {}, r.gpus.length ? r.gpus.join(",") : "–"),
-    el("td", {}, r.workers.map((w) => w.pid === null ? "–" : w.pid + (w.rss_bytes === null ? "" : " (" + fmt(w.rss_bytes / 1048576, 0) + " MiB)")).join(", ")),
+    el("td", {}, r.workers.map((w) => w.pid === null ? "–" : w.pid + (w.memory_bytes === null ? "" : " (" + fmt(w.memory_bytes / 1048576, 0) + " MiB)")).join(", ")),
     el("td", {}, r.in_flight), el("td", {}, r.restarts), el("td", {}, r.reason || "")));
   return panel("replicas in detail", el("table", {}, el("tr", {}, ...["#", "state", "gpus", "workers (pid, memory)", "in flight", "restarts", ""].map((h) => el("th", {}, h))), ...rows));
 }

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { CrashReport, Job } from '../pool/job.ts';
-import { Kind } from '../python-bridge/frames.ts';
+import type { Job, Ticket } from '../pool/job.ts';
+import type { Reply } from '../pool/reply.ts';
 import { ApiKey } from './api-key.ts';
 import type { Backend, Gate } from './backend.ts';
 import { BodyDeadlines, DEFAULT_BODY_TIMEOUT_MS } from './body-deadlines.ts';
@@ -273,7 +273,7 @@ export class FrontDoor {
     const chunks: Buffer[] = [];
     let size = 0;
     let reading = true;
-    let job: Job | null = null;
+    let ticket: Ticket | null = null;
     const expire = () => {
       if (!reading) return;
       reading = false;
@@ -289,7 +289,7 @@ export class FrontDoor {
       stopReading();
       budget.give(held);
       held = 0;
-      if (job !== null && !res.writableFinished) gate.abandon(job);
+      if (ticket !== null && !res.writableFinished) ticket.abandon();
     });
     if (this.#expectsContinue.has(req)) res.writeContinue();
     req.on('data', (chunk: Buffer) => {
@@ -322,38 +322,34 @@ export class FrontDoor {
       const debug = wantsDebug(query);
       if (debug) backend.log(`[${api}] request ${forLog(requestId)} payload: ${forLog(body.toString('utf8'))}`);
       const finish = (status: number) => backend.answered(index, status, (performance.now() - started) / 1000);
-      const admitted: Job = {
+      const job: Job = {
         body,
-        cancelled: false,
-        queuedAt: 0,
-        sentAt: 0,
-        settle: (kind: number, payload: Buffer) => {
-          if (debug) backend.log(`[${api}] request ${forLog(requestId)} prediction: ${forLog(payload.toString('utf8'))}`);
-          switch (kind) {
-            case Kind.RESULT_JSON:
-              sendRaw(res, 200, 'application/json', payload, requestId);
+        reply: (reply: Reply) => {
+          switch (reply.kind) {
+            case 'prediction':
+              if (debug) backend.log(`[${api}] request ${forLog(requestId)} prediction: ${forLog(reply.body.toString('utf8'))}`);
+              sendRaw(res, 200, reply.contentType, reply.body, requestId);
               return finish(200);
-            case Kind.RESULT_BYTES:
-              sendRaw(res, 200, 'application/octet-stream', payload, requestId);
-              return finish(200);
-            case Kind.BAD_REQUEST:
-              sendJson(res, 400, { error: payload.toString('utf8'), api, request_id: requestId }, requestId);
+            case 'bad-request':
+              sendJson(res, 400, { error: reply.message, api, request_id: requestId }, requestId);
               return finish(400);
-            default: {
-              const { error, traceback } = JSON.parse(payload.toString('utf8')) as { error: string; traceback: string };
-              backend.log(`[${api}] request ${forLog(requestId)} failed in predict():\n${traceback.trimEnd()}`);
-              sendJson(res, 500, { error, api, request_id: requestId }, requestId);
+            case 'predict-error':
+              backend.log(`[${api}] request ${forLog(requestId)} failed in predict():\n${reply.traceback.trimEnd()}`);
+              sendJson(res, 500, { error: reply.error, api, request_id: requestId }, requestId);
               return finish(500);
-            }
+            case 'worker-crashed':
+              sendJson(res, 502, { error: reply.message, code: reply.code, api, request_id: requestId }, requestId);
+              return finish(502);
+            case 'timed-out':
+              sendJson(res, 504, { error: reply.message, code: reply.code, api, request_id: requestId }, requestId);
+              return finish(504);
+            case 'unavailable':
+              sendJson(res, 503, { error: reply.message, api, request_id: requestId }, requestId);
+              return finish(503);
           }
         },
-        crash: (error: CrashReport) => {
-          sendJson(res, 502, { error: error.message, code: error.code, api, request_id: requestId }, requestId);
-          finish(502);
-        },
       };
-      job = admitted;
-      gate.dispatch(admitted);
+      ticket = gate.dispatch(job);
     });
   }
 

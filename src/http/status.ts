@@ -11,7 +11,7 @@ import type { ApiMetrics } from '../metrics/registry.ts';
 import type { TrackerStats } from '../metrics/tracker.ts';
 import type { SeriesPoint } from '../metrics/window.ts';
 import type { ApiPool, ReplicaStatus } from '../pool/api-pool.ts';
-import { readRssBytes } from '../pool/memory.ts';
+import { listProcesses, treeMemoryBytes } from '../pool/memory.ts';
 
 /** Everything the server holds about one API. */
 export interface ApiParts {
@@ -25,8 +25,8 @@ export interface WorkerSummary {
   index: number;
   state: string;
   pid: number | null;
-  /** resident memory; null when not running or unreadable */
-  rss_bytes: number | null;
+  /** memory of the worker and its children (proportional set size, as --enforce-mem measures it); null when not running */
+  memory_bytes: number | null;
 }
 
 export type ReplicaSummary = Omit<ReplicaStatus, 'workers'> & { workers: WorkerSummary[] };
@@ -41,6 +41,8 @@ export interface ApiSummary {
   in_flight: number;
   queued: number;
   capacity: number;
+  /** clients that left before their answer: while their request waited, or while it executed */
+  abandoned: { waiting: number; executing: number };
   last_error: string | null;
   /** answers of the last minute: counts by status class, rate per second, p50/p99 in ms of admitted requests */
   requests: { seconds: number; total: number; rate: number; codes: Record<string, number>; p50_ms: number | null; p99_ms: number | null };
@@ -84,10 +86,11 @@ const RECENT_ERRORS = 10;
 export async function summarize(parts: ApiParts): Promise<ApiSummary> {
   const { pool, metrics, autoscaler } = parts;
   const s = pool.status();
+  const processes = s.detail.some((r) => r.workers.some((w) => w.pid !== null)) ? await listProcesses() : [];
   const detail = await Promise.all(
     s.detail.map(async (r) => ({
       ...r,
-      workers: await Promise.all(r.workers.map(async (w) => ({ ...w, rss_bytes: w.pid === null ? null : await readRssBytes(w.pid) }))),
+      workers: await Promise.all(r.workers.map(async (w) => ({ ...w, memory_bytes: w.pid === null ? null : await treeMemoryBytes(processes, w.pid) }))),
     })),
   );
   const minute = metrics.lastMinute();
@@ -104,6 +107,7 @@ export async function summarize(parts: ApiParts): Promise<ApiSummary> {
     in_flight: s.in_flight,
     queued: s.queued,
     capacity: s.capacity,
+    abandoned: s.abandoned,
     last_error: s.last_error,
     requests: { seconds: minute.seconds, total: minute.requests, rate: minute.rate, codes: minute.codes, p50_ms: ms(minute.p50), p99_ms: ms(minute.p99) },
     restarts: { ...metrics.restarts },

@@ -9,7 +9,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'pr
 import type { Autoscaler } from '../autoscale/autoscaler.ts';
 import type { ResolvedApi } from '../config/types.ts';
 import type { ApiPool } from '../pool/api-pool.ts';
-import { readRssBytes } from '../pool/memory.ts';
+import { listProcesses, treeMemoryBytes } from '../pool/memory.ts';
 import type { RestartReason } from '../pool/replica.ts';
 import { Buckets, exportBuckets, HistogramFamily, type CustomMetric, type MetricLine } from './histogram.ts';
 import { REASONS, REFUSAL_LABELS, type RefusalTally, type RefusedFor } from '../http/refusal-tally.ts';
@@ -24,7 +24,7 @@ const CODE_REFUSALS: ReadonlyMap<number, string> = new Map([
   [504, 'timeout'],
 ]);
 
-const RESTART_REASONS: readonly RestartReason[] = ['crash', 'memory', 'init_failure'];
+const RESTART_REASONS: readonly RestartReason[] = ['crash', 'memory', 'timeout', 'init_failure'];
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const LOAD_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -43,7 +43,7 @@ export class ApiMetrics {
   readonly queueWait: Buckets;
   readonly predict: Buckets;
   readonly modelLoad: Buckets;
-  readonly restarts: Record<RestartReason, number> = { crash: 0, memory: 0, init_failure: 0 };
+  readonly restarts: Record<RestartReason, number> = { crash: 0, memory: 0, timeout: 0, init_failure: 0 };
   /** answers by status code, refusals at the gate apart */
   readonly codes = new Map<number, Tally>();
   /** 503s at the front door by reason (RefusedFor), wherever they were counted */
@@ -197,6 +197,20 @@ export class Metrics {
         for (const p of pools()) this.set({ api: p.api.name }, p.inFlight);
       },
     });
+    new Counter({
+      name: 'cortex_local_abandoned_requests_total',
+      help: 'Prediction requests whose client left before the answer, by where the request was then (waiting: queued or not yet started; executing)',
+      labelNames: ['api', 'when'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) {
+          const n = p.abandoned;
+          if (n.waiting > 0) this.inc({ api: p.api.name, when: 'waiting' }, n.waiting);
+          if (n.executing > 0) this.inc({ api: p.api.name, when: 'executing' }, n.executing);
+        }
+      },
+    });
     new Gauge({
       name: 'cortex_local_queued_requests',
       help: 'Admitted prediction requests waiting for a free worker',
@@ -239,7 +253,7 @@ export class Metrics {
     });
     new Counter({
       name: 'cortex_local_worker_restarts_total',
-      help: 'Workers restarted, by reason: crash (exited while serving), memory (stopped over compute.mem), init_failure (the predictor failed to load)',
+      help: 'Workers restarted, by reason: crash (exited while serving), memory (stopped over compute.mem, --enforce-mem), timeout (stopped after --predict-timeout), init_failure (the predictor failed to load)',
       labelNames: ['api', 'reason'],
       registers,
       collect() {
@@ -248,20 +262,21 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: 'cortex_local_worker_resident_memory_bytes',
-      help: 'Resident memory of each running worker process',
+      name: 'cortex_local_worker_memory_bytes',
+      help: 'Memory of each running worker and its children: proportional set size (resident where it cannot be read), as --enforce-mem measures it',
       labelNames: ['api', 'replica', 'worker'],
       registers,
       async collect() {
         this.reset();
         const reads: Promise<void>[] = [];
+        const processes = await listProcesses();
         for (const p of pools()) {
           for (const r of p.status().detail) {
             for (const w of r.workers) {
               if (w.pid === null) continue;
               const labels = { api: p.api.name, replica: String(r.id), worker: String(w.index) };
-              reads.push(readRssBytes(w.pid).then((rss) => {
-                if (rss !== null) this.set(labels, rss);
+              reads.push(treeMemoryBytes(processes, w.pid).then((bytes) => {
+                if (bytes !== null) this.set(labels, bytes);
               }));
             }
           }

@@ -100,7 +100,7 @@ describe('get', () => {
     assert.match(r.stdout, new RegExp(`\\n1\\s+ready\\s+-\\s+${pid}\\s+[\\d.]+Mi\\s+0\\s+0\\n`));
     assert.match(r.stdout, /\ntracker \(classification, key label\): 3 tracked, 0 missed\n/);
     assert.match(r.stdout, /\n  setosa\s+2\s+66\.7%\n  virginica\s+1\s+33\.3%\n/);
-    assert.match(r.stdout, /\nrestarts: crash 0, memory 0, init_failure 0\n/);
+    assert.match(r.stdout, /\nrestarts: crash 0, memory 0, timeout 0, init_failure 0\n/);
     const json = JSON.parse((await cli(['get', 'iris', '--json'])).stdout);
     assert.equal(json.api, 'iris');
     assert.deepEqual(json.tracker.classes, [{ class: 'setosa', count: 2 }, { class: 'virginica', count: 1 }]);

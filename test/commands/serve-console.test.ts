@@ -19,15 +19,23 @@ function status(replicas: [number, string][]): ApiStatus {
     in_flight: 0,
     queued: 0,
     capacity: 0,
+    abandoned: { waiting: 0, executing: 0 },
     last_error: null,
     model_signature: null,
-    detail: replicas.map(([id, state]) => ({ id, state: state as never, gpus: [], in_flight: 0, restarts: 0, workers: [] })),
+    detail: replicas.map(([id, state]) => ({ id, state: state as never, gpus: [], in_flight: 0, executing: 0, restarts: 0, workers: [] })),
   };
 }
 
 function setup(isTTY: boolean, env: NodeJS.ProcessEnv = {}) {
   let written = '';
-  const out = { isTTY, write: (t: string) => (written += t) };
+  const out = {
+    isTTY,
+    write: (t: string) => {
+      written += t;
+      return true;
+    },
+    once: () => out,
+  };
   const terminal = new ServeConsole(out, env, Date.now);
   const pool = new EventEmitter();
   terminal.watch([pool as unknown as ApiPool]);
@@ -38,7 +46,7 @@ test('on a pipe: plain lines, replica ready with its load time, drained when it 
   const { terminal, pool, text } = setup(false);
   pool.emit('state', status([[1, 'starting']]));
   mock.timers.tick(1500);
-  terminal.output('iris/1/1', 'stdout', 'loading weights');
+  terminal.output('iris/1/1', 'stdout', ['loading weights']);
   pool.emit('state', status([[1, 'ready']]));
   terminal.log('something failed', 'error');
   pool.emit('state', status([[1, 'draining']]));
@@ -58,7 +66,7 @@ test('on a terminal: times, colours, and a spinner line while a replica loads', 
   mock.timers.tick(300);
   assert.match(text(), /\r\x1b\[K\x1b\[33m⠙\x1b\[39m loading iris\/1 0\.0s, iris\/2 0\.0s/);
   assert.match(text(), /\r\x1b\[K\x1b\[33m.\x1b\[39m loading iris\/1 0\.3s, iris\/2 0\.3s$/);
-  terminal.output('iris/1/1', 'stderr', 'warming up');
+  terminal.output('iris/1/1', 'stderr', ['warming up']);
   // The spinner is wiped, the line printed with its time, the spinner drawn again below it.
   assert.match(text(), /\r\x1b\[K\x1b\[2m09:30:05\x1b\[22m \x1b\[36m\[iris\/1\/1\]\x1b\[39m warming up\n\r\x1b\[K\x1b\[33m.\x1b\[39m loading /);
   pool.emit('state', status([[1, 'ready'], [2, 'starting']]));
@@ -78,4 +86,20 @@ test('NO_COLOR: a terminal keeps its times and spinner, without colours', () => 
   pool.emit('state', status([[1, 'ready']]));
   assert.doesNotMatch(text(), /\x1b\[\d+m/);
   assert.match(text(), /09:30:05 replica iris\/1 ready \(loaded in 0\.0s\)\n/);
+});
+
+test('a lagging reader: worker output is answered with a promise that resolves on drain, one for all callers', async () => {
+  const drains: (() => void)[] = [];
+  let full = true;
+  const out = { isTTY: false, write: () => !full, once: (_event: 'drain', listener: () => void) => drains.push(listener) };
+  const terminal = new ServeConsole(out, {}, Date.now);
+  const first = terminal.output('iris/1/1', 'stdout', ['a', 'b']);
+  const second = terminal.output('iris/1/2', 'stdout', ['c']);
+  assert.ok(first instanceof Promise);
+  assert.equal(second, first);
+  assert.equal(drains.length, 1);
+  full = false;
+  drains[0]();
+  await first;
+  assert.equal(terminal.output('iris/1/1', 'stdout', ['d']), undefined);
 });

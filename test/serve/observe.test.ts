@@ -36,7 +36,7 @@ const scrape = async (): Promise<Scrape> => parseMetrics((await get('/metrics'))
 
 before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'observe-'));
-  server = await startServer(dir, ['--max-body', String(MAX_BODY)], {
+  server = await startServer(dir, ['--max-body', String(MAX_BODY), '--enforce-mem', '--predict-timeout', '3s'], {
     waitForApis: ['iris', 'price', 'plain', 'hog'],
     env: { CORTEX_LOCAL_AUTOSCALER_TIME_SCALE: '20' },
   });
@@ -62,6 +62,8 @@ describe('after known traffic', () => {
     assert.equal((await post('/plain', '{')).status, 400);
     assert.equal((await post('/plain', { answer: 'x'.repeat(MAX_BODY) })).status, 413);
     assert.equal((await post('/plain', { exit: 3 })).status, 502);
+    await eventually(async () => ((await status('plain')).replicas.ready === 1 ? true : undefined), 'plain ready again after its crash');
+    assert.equal((await post('/plain', { wait_file: join(scratch, 'never') })).status, 504);
     assert.equal((await post('/hog', { hog: 200 })).status, 502);
     await eventually(async () => ((await status('broken')).status === 'error' ? true : undefined), 'broken to fail its __init__');
     refusal = await post('/broken', { answer: 1 });
@@ -99,7 +101,7 @@ describe('after known traffic', () => {
     assert.equal(m.value('cortex_local_requests_total', { api: 'iris', code: '200' }), 7 + 12);
     assert.equal(m.value('cortex_local_requests_total', { api: 'iris', code: '503' }), 1);
     assert.equal(m.value('cortex_local_requests_total', { api: 'price', code: '200' }), 3);
-    for (const code of ['500', '400', '413', '502']) assert.equal(m.value('cortex_local_requests_total', { api: 'plain', code }), 1, code);
+    for (const code of ['500', '400', '413', '502', '504']) assert.equal(m.value('cortex_local_requests_total', { api: 'plain', code }), 1, code);
     assert.equal(m.value('cortex_local_requests_total', { api: 'hog', code: '502' }), 1);
     assert.equal(m.value('cortex_local_requests_total', { api: 'broken', code: '503' }), 1);
   });
@@ -109,6 +111,7 @@ describe('after known traffic', () => {
     assert.equal(r('iris', 'capacity'), 1);
     assert.equal(r('broken', 'init_failed'), 1);
     assert.equal(r('plain', 'body_too_large'), 1);
+    assert.equal(r('plain', 'timeout'), 1);
     for (const reason of ['no_ready_replica', 'shutting_down', 'queued_bytes', 'body_timeout', 'timeout']) assert.equal(r('iris', reason), 0, reason);
     assert.equal(m.all('cortex_local_refusals_total').length, 5 * 8, 'every API has every reason');
   });
@@ -117,9 +120,9 @@ describe('after known traffic', () => {
     for (const name of ['cortex_local_request_duration_seconds', 'cortex_local_queue_wait_seconds', 'cortex_local_predict_duration_seconds']) {
       assert.equal(m.types.get(name), 'histogram', name);
     }
-    // 413 never reached a worker; 502 reached one but got no answer from it.
+    // 413 never reached a worker; 502 and 504 reached one but got no answer from it.
     assert.equal(m.value('cortex_local_request_duration_seconds_count', { api: 'iris' }), 19);
-    assert.equal(m.value('cortex_local_request_duration_seconds_count', { api: 'plain' }), 3);
+    assert.equal(m.value('cortex_local_request_duration_seconds_count', { api: 'plain' }), 4);
     assert.equal(m.value('cortex_local_queue_wait_seconds_count', { api: 'iris' }), 19);
     assert.equal(m.value('cortex_local_predict_duration_seconds_count', { api: 'iris' }), 19);
     assert.equal(m.value('cortex_local_predict_duration_seconds_count', { api: 'plain' }), 2);
@@ -159,13 +162,14 @@ describe('after known traffic', () => {
   test('worker restarts by reason, worker memory, model load time', () => {
     const restarts = (api: string, reason: string) => m.value('cortex_local_worker_restarts_total', { api, reason });
     assert.equal(restarts('plain', 'crash'), 1);
+    assert.equal(restarts('plain', 'timeout'), 1);
     assert.equal(restarts('hog', 'memory'), 1);
     assert.ok(restarts('broken', 'init_failure') >= 1);
-    assert.equal(restarts('iris', 'crash') + restarts('iris', 'memory') + restarts('iris', 'init_failure'), 0);
-    const rss = m.value('cortex_local_worker_resident_memory_bytes', { api: 'iris', replica: '1', worker: '1' });
+    assert.equal(restarts('iris', 'crash') + restarts('iris', 'memory') + restarts('iris', 'timeout') + restarts('iris', 'init_failure'), 0);
+    const rss = m.value('cortex_local_worker_memory_bytes', { api: 'iris', replica: '1', worker: '1' });
     assert.ok(rss > 1e6 && rss < 1e9, `rss ${rss}`);
     assert.equal(m.value('cortex_local_model_load_duration_seconds_count', { api: 'iris' }), 1);
-    assert.equal(m.value('cortex_local_model_load_duration_seconds_count', { api: 'plain' }), 2, 'loaded again after the crash');
+    assert.equal(m.value('cortex_local_model_load_duration_seconds_count', { api: 'plain' }), 3, 'loaded again after the crash and after the timeout');
     assert.equal(m.value('cortex_local_model_load_duration_seconds_count', { api: 'broken' }), 0);
     assert.ok(m.value('cortex_local_model_load_duration_seconds_sum', { api: 'iris' }) > 0);
   });
@@ -213,16 +217,16 @@ describe('after known traffic', () => {
     assert.equal(iris.tracker.misses, 2);
     assert.match(iris.tracker.last_miss, /^failed to track key 'label': expected the prediction to be an object but found str$/);
     assert.equal(iris.detail[0].workers[0].pid > 0, true);
-    assert.ok(iris.detail[0].workers[0].rss_bytes > 1e6);
+    assert.ok(iris.detail[0].workers[0].memory_bytes > 1e6);
     assert.equal(iris.autoscaler.request, 1);
     const price = await status('price');
     assert.equal(price.tracker.min, 1);
     assert.equal(price.tracker.max, 250);
     assert.equal(price.tracker.mean, 253.5 / 3);
     const plain = await status('plain');
-    assert.deepEqual(plain.restarts, { crash: 1, memory: 0, init_failure: 0 });
+    assert.deepEqual(plain.restarts, { crash: 1, memory: 0, timeout: 1, init_failure: 0 });
     assert.equal(plain.tracker, null);
-    assert.match(plain.last_error, /exited with code 3/);
+    assert.match(plain.last_error, /--predict-timeout/);
     assert.equal((await status('hog')).restarts.memory, 1);
   });
 
@@ -239,6 +243,7 @@ describe('after known traffic', () => {
     assert.equal(failed.level, 'error');
     assert.match(failed.text, /ValueError: boom/);
     assert.ok(logs.lines.some((x: any) => x.level === 'error' && /worker exited with code 3; 1 request\(s\) failed; restarting/.test(x.text)));
+    assert.ok(logs.lines.some((x: any) => /ran longer than --predict-timeout \(3s\); restarting the worker/.test(x.text)));
     const after = JSON.parse((await get(`/apis/plain/logs?after=${logs.last - 1}`)).text);
     assert.deepEqual(after.lines.map((x: any) => x.seq), [logs.last]);
     assert.equal(JSON.parse((await get('/apis/plain/logs?limit=2')).text).lines.length, 2);

@@ -6,7 +6,8 @@
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { ApiPool } from '../../pool/api-pool.ts';
-import type { CrashReport, Job } from '../../pool/job.ts';
+import type { Job, Ticket } from '../../pool/job.ts';
+import type { Reply } from '../../pool/reply.ts';
 import type { LocalBackend } from '../backend.ts';
 import { ByteBudget } from '../byte-budget.ts';
 import type { RefusalTally } from '../refusal-tally.ts';
@@ -30,9 +31,6 @@ export interface DoorThreadsOptions {
 /** A request admitted on a front-door thread, dispatched here; its answer goes back down by id. */
 class ThreadJob implements Job {
   readonly body: Buffer;
-  cancelled = false;
-  queuedAt = 0;
-  sentAt = 0;
   readonly #thread: DoorThread;
   readonly #id: number;
 
@@ -42,12 +40,8 @@ class ThreadJob implements Job {
     this.body = body;
   }
 
-  settle(kind: number, payload: Buffer): void {
-    this.#thread.answer(this.#id).settle(this.#id, kind, payload);
-  }
-
-  crash(error: CrashReport): void {
-    this.#thread.answer(this.#id).cold({ t: 'crash', id: this.#id, message: error.message, code: error.code });
+  reply(reply: Reply): void {
+    this.#thread.answer(this.#id).reply(this.#id, reply);
   }
 }
 
@@ -55,8 +49,8 @@ class ThreadJob implements Job {
 class DoorThread implements UpHandler {
   readonly worker: Worker;
   readonly #outbox: DownOutbox;
-  /** jobs of this thread by id (the thread's slots) */
-  readonly #jobs: (ThreadJob | undefined)[] = [];
+  /** the tickets of this thread's jobs by id (the thread's slots) */
+  readonly #tickets: (Ticket | undefined)[] = [];
   /** the pools, reached as the main-thread front door reaches them */
   readonly #local: LocalBackend;
   readonly #unreceived: Int32Array;
@@ -92,7 +86,7 @@ class DoorThread implements UpHandler {
 
   /** The outbox for job `id`'s answer, the job forgotten. */
   answer(id: number): DownOutbox {
-    this.#jobs[id] = undefined;
+    this.#tickets[id] = undefined;
     return this.#outbox;
   }
 
@@ -108,14 +102,11 @@ class DoorThread implements UpHandler {
 
   job(id: number, gate: number, body: Buffer): void {
     Atomics.sub(this.#unreceived, gate, 1);
-    const job = new ThreadJob(this, id, body);
-    this.#jobs[id] = job;
-    this.#local.gates[gate].dispatch(job);
+    this.#tickets[id] = this.#local.gates[gate].dispatch(new ThreadJob(this, id, body));
   }
 
   cancel(id: number): void {
-    const job = this.#jobs[id];
-    if (job !== undefined) job.cancelled = true;
+    this.#tickets[id]?.abandon();
   }
 
   release(gate: number): void {
