@@ -99,7 +99,7 @@ export class App {
           opts.log(line, level);
         },
         output: (label, stream, lines) => {
-          for (const line of lines) logs.push(label, stream, line);
+          logs.pushAll(label, stream, lines);
           return opts.output(label, stream, lines);
         },
         backoff: opts.backoff,

@@ -45,8 +45,10 @@ export class ServeConsole {
 
   /** A worker's lines; a promise while our reader lags (see the top of this file). */
   output(label: string, _stream: 'stdout' | 'stderr', lines: string[]): Promise<void> | undefined {
-    const prefix = this.#paint.cyan(`[${label}]`);
-    if (this.#print(lines.map((line) => `${prefix} ${line}`))) return undefined;
+    const prefix = `${this.#paint.cyan(`[${label}]`)} `;
+    // One string for the chunk, however many lines: a flood of prints is written at the cost of its bytes.
+    const flowing = this.#paint.tty ? this.#print(lines.map((line) => prefix + line)) : this.#print(`${prefix}${lines.join(`\n${prefix}`)}`);
+    if (flowing) return undefined;
     this.#drained ??= new Promise<void>((resolve) => this.#out.once('drain', resolve)).then(() => {
       this.#drained = null;
     });

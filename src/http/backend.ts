@@ -31,7 +31,8 @@ export interface Gate {
 
 export interface Backend {
   readonly gates: readonly Gate[];
-  summary(gate: number): Promise<ApiSummary>;
+  /** `memory`: with each worker's memory read from /proc */
+  summary(gate: number, memory?: boolean): Promise<ApiSummary>;
   /** the summary with the dashboard's history */
   history(gate: number): Promise<ApiHistory>;
   autoscaler(gate: number): Promise<AutoscalerView>;
@@ -125,8 +126,8 @@ export class LocalBackend implements Backend {
     this.gates = parts.map((p) => new PoolGate(p));
   }
 
-  summary(gate: number): Promise<ApiSummary> {
-    return summarize(this.parts[gate]);
+  summary(gate: number, memory = false): Promise<ApiSummary> {
+    return summarize(this.parts[gate], memory);
   }
 
   history(gate: number): Promise<ApiHistory> {

@@ -225,7 +225,7 @@ export class FrontDoor {
     }
     switch (route.view) {
       case 'summary':
-        return this.#answer(res, requestId, backend.summary(gate).then((s) => [200, s]));
+        return this.#answer(res, requestId, backend.summary(gate, true).then((s) => [200, s]));
       case 'autoscaler':
         return this.#answer(res, requestId, backend.autoscaler(gate).then((a) => [200, a]));
       case 'logs': {

@@ -11,7 +11,7 @@ import type { ApiMetrics } from '../metrics/registry.ts';
 import type { TrackerStats } from '../metrics/tracker.ts';
 import type { SeriesPoint } from '../metrics/window.ts';
 import type { ApiPool, ReplicaStatus } from '../pool/api-pool.ts';
-import { listProcesses, treeMemoryBytes } from '../pool/memory.ts';
+import { readMemoryBytes } from '../pool/memory.ts';
 
 /** Everything the server holds about one API. */
 export interface ApiParts {
@@ -25,7 +25,7 @@ export interface WorkerSummary {
   index: number;
   state: string;
   pid: number | null;
-  /** memory of the worker and its children (proportional set size, as --enforce-mem measures it); null when not running */
+  /** the worker process's memory (proportional set size); null when not running, or not asked for */
   memory_bytes: number | null;
 }
 
@@ -83,14 +83,18 @@ const SERIES_STEP_SECONDS = 5;
 const SERIES_POINTS = 120;
 const RECENT_ERRORS = 10;
 
-export async function summarize(parts: ApiParts): Promise<ApiSummary> {
+/**
+ * `memory`: read each worker's memory from /proc, for the views that show it
+ * (GET /apis/NAME, the dashboard); GET <endpoint> and the lists stay as cheap
+ * as the pool's own status.
+ */
+export async function summarize(parts: ApiParts, memory: boolean): Promise<ApiSummary> {
   const { pool, metrics, autoscaler } = parts;
   const s = pool.status();
-  const processes = s.detail.some((r) => r.workers.some((w) => w.pid !== null)) ? await listProcesses() : [];
   const detail = await Promise.all(
     s.detail.map(async (r) => ({
       ...r,
-      workers: await Promise.all(r.workers.map(async (w) => ({ ...w, memory_bytes: w.pid === null ? null : await treeMemoryBytes(processes, w.pid) }))),
+      workers: await Promise.all(r.workers.map(async (w) => ({ ...w, memory_bytes: memory && w.pid !== null ? await readMemoryBytes(w.pid) : null }))),
     })),
   );
   const minute = metrics.lastMinute();
@@ -122,7 +126,7 @@ export async function summarize(parts: ApiParts): Promise<ApiSummary> {
 }
 
 export async function history(parts: ApiParts): Promise<ApiHistory> {
-  const summary = await summarize(parts);
+  const summary = await summarize(parts, true);
   return {
     ...summary,
     series: parts.metrics.window.series(SERIES_STEP_SECONDS, SERIES_POINTS),

@@ -41,6 +41,18 @@ export class LogRing {
     }
   }
 
+  /**
+   * A batch of lines from one source: only the newest that the ring can hold
+   * are stored (a flood of output costs no object per line it would drop at
+   * once); the others still take their sequence numbers, so a follower sees
+   * that it missed them.
+   */
+  pushAll(source: string, stream: LogLine['stream'], lines: readonly string[]): void {
+    const skip = Math.max(0, lines.length - this.#limit);
+    this.#seq += skip;
+    for (let i = skip; i < lines.length; i++) this.push(source, stream, lines[i]);
+  }
+
   /** the sequence number of the latest line (0 before any) */
   get last(): number {
     return this.#seq;

@@ -9,7 +9,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'pr
 import type { Autoscaler } from '../autoscale/autoscaler.ts';
 import type { ResolvedApi } from '../config/types.ts';
 import type { ApiPool } from '../pool/api-pool.ts';
-import { listProcesses, treeMemoryBytes } from '../pool/memory.ts';
+import { readMemoryBytes } from '../pool/memory.ts';
 import type { RestartReason } from '../pool/replica.ts';
 import { Buckets, exportBuckets, HistogramFamily, type CustomMetric, type MetricLine } from './histogram.ts';
 import { REASONS, REFUSAL_LABELS, type RefusalTally, type RefusedFor } from '../http/refusal-tally.ts';
@@ -263,19 +263,18 @@ export class Metrics {
     });
     new Gauge({
       name: 'cortex_local_worker_memory_bytes',
-      help: 'Memory of each running worker and its children: proportional set size (resident where it cannot be read), as --enforce-mem measures it',
+      help: 'Memory of each running worker process: proportional set size (resident where it cannot be read); --enforce-mem also counts its children',
       labelNames: ['api', 'replica', 'worker'],
       registers,
       async collect() {
         this.reset();
         const reads: Promise<void>[] = [];
-        const processes = await listProcesses();
         for (const p of pools()) {
           for (const r of p.status().detail) {
             for (const w of r.workers) {
               if (w.pid === null) continue;
               const labels = { api: p.api.name, replica: String(r.id), worker: String(w.index) };
-              reads.push(treeMemoryBytes(processes, w.pid).then((bytes) => {
+              reads.push(readMemoryBytes(w.pid).then((bytes) => {
                 if (bytes !== null) this.set(labels, bytes);
               }));
             }

@@ -2,7 +2,7 @@
 // measured against compute.mem, and the largest worker of a replica over it
 // is stopped, reported like Kubernetes' OOMKilled. Sampled, so an allocation
 // faster than the interval can pass the limit before it is seen.
-import { checkMemory, listProcesses, treeMemoryBytes } from './memory.ts';
+import { checkMemory, listProcesses, processTree, readMemoryBytes } from './memory.ts';
 import type { Replica } from './replica.ts';
 
 export class MemoryWatch {
@@ -36,7 +36,12 @@ export class MemoryWatch {
     for (const replica of replicas) {
       const slots = replica.slots.filter((s) => s.pid !== null && s.state !== 'stopping');
       const pids = slots.map((s) => s.pid as number);
-      const usage = await Promise.all(pids.map((pid) => treeMemoryBytes(processes, pid)));
+      const usage = await Promise.all(
+        pids.map(async (pid) => {
+          const sizes = await Promise.all(processTree(processes, pid).map(readMemoryBytes));
+          return sizes.reduce<number | null>((sum, v) => (v === null ? sum : (sum ?? 0) + v), null);
+        }),
+      );
       const verdict = checkMemory(this.#limit, usage);
       // Unless that worker was replaced meanwhile.
       if (verdict !== null && slots[verdict.victim].pid === pids[verdict.victim]) slots[verdict.victim].kill(verdict.message, 'memory');

@@ -69,12 +69,6 @@ async function readGone(path: string): Promise<string | null> {
   }
 }
 
-/** Memory of a process and its children, as --enforce-mem compares it with compute.mem; null once it is gone. */
-export async function treeMemoryBytes(processes: readonly ProcessEntry[], pid: number): Promise<number | null> {
-  const sizes = await Promise.all(processTree(processes, pid).map(readMemoryBytes));
-  return sizes.reduce<number | null>((sum, v) => (v === null ? sum : (sum ?? 0) + v), null);
-}
-
 /** Bytes as Kubernetes writes them: 512Mi, 1.5Gi. */
 export function formatBytes(bytes: number): string {
   const units = ['Ki', 'Mi', 'Gi', 'Ti'];

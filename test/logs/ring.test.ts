@@ -27,3 +27,13 @@ test('a very long line is cut, saying how much', () => {
   assert.ok(text.startsWith('x'.repeat(MAX_LINE_CHARS)));
   assert.ok(text.endsWith('… (10 more characters)'));
 });
+
+test('a batch larger than the ring keeps its newest lines; the ones dropped still count, so a follower sees the gap', () => {
+  const ring = new LogRing({ lines: 3 });
+  ring.push('iris/1/1', 'stdout', 'before');
+  ring.pushAll('iris/1/1', 'stdout', ['1', '2', '3', '4', '5']);
+  assert.equal(ring.last, 6);
+  assert.deepEqual(ring.since(1).map((l) => [l.seq, l.text]), [[4, '3'], [5, '4'], [6, '5']]);
+  ring.pushAll('iris/1/1', 'stderr', ['6']);
+  assert.deepEqual(ring.since(5).map((l) => [l.seq, l.stream, l.text]), [[6, 'stdout', '5'], [7, 'stderr', '6']]);
+});

@@ -142,7 +142,7 @@ class DoorThread implements UpHandler {
   #ask(query: Query): Promise<unknown> {
     switch (query.what) {
       case 'summary':
-        return this.#local.summary(query.gate);
+        return this.#local.summary(query.gate, query.memory);
       case 'history':
         return this.#local.history(query.gate);
       case 'autoscaler':

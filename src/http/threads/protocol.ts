@@ -30,7 +30,7 @@ export interface DoorThreadData {
 }
 
 export type Query =
-  | { what: 'summary'; gate: number }
+  | { what: 'summary'; gate: number; memory: boolean }
   | { what: 'history'; gate: number }
   | { what: 'autoscaler'; gate: number }
   | { what: 'logs'; gate: number; after: number; limit: number }

@@ -92,8 +92,8 @@ export class RemoteBackend implements Backend {
     };
   }
 
-  summary(gate: number): Promise<ApiSummary> {
-    return this.#ask({ what: 'summary', gate }) as Promise<ApiSummary>;
+  summary(gate: number, memory = false): Promise<ApiSummary> {
+    return this.#ask({ what: 'summary', gate, memory }) as Promise<ApiSummary>;
   }
 
   history(gate: number): Promise<ApiHistory> {
