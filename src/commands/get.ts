@@ -1,7 +1,7 @@
 // `cortex-local get [API]`: the running server's APIs and replicas, as a table.
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { UsageError } from '../errors.ts';
+import { parseCommand } from './args.ts';
 
 interface ReplicaDetail {
   id: number;
@@ -26,23 +26,24 @@ interface ApiSummary {
 
 const help = `usage: cortex-local get [API] [--port N] [--host H] [--json]
 
-Shows the APIs of a running server (default 127.0.0.1:8888); with API, its replicas.`;
+Shows the APIs of a running server (default 127.0.0.1:8888); with API, its replicas.
+
+options:
+  --port N    the server's port (default 8888)
+  --host H    the server's address (default 127.0.0.1)
+  --json      print the server's answer as JSON
+  --help, --version
+
+example: cortex-local get iris --port 8080`;
 
 export async function get(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string', default: '8888' },
-      host: { type: 'string', default: '127.0.0.1' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  const parsed = parseCommand('get', argv, {
+    port: { type: 'string', default: '8888' },
+    host: { type: 'string', default: '127.0.0.1' },
+    json: { type: 'boolean', default: false },
+  }, help);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   const base = `http://${values.host.includes(':') ? `[${values.host}]` : values.host}:${values.port}`;
   let apis: ApiSummary[];
   try {

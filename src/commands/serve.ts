@@ -2,12 +2,12 @@
 import { spawnSync } from 'node:child_process';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { App } from '../app.ts';
 import { autoscalerTimeScale } from '../autoscale/autoscaler.ts';
 import { parseDuration } from '../config/duration.ts';
 import { loadConfigIsolated } from '../config/load-isolated.ts';
 import { formatConfigIssues } from '../config/report.ts';
+import { parseCommand } from './args.ts';
 import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
 import { discoverGpus } from '../pool/gpus.ts';
 import { DEFAULT_MAX_BODY } from '../http/server.ts';
@@ -28,15 +28,15 @@ options:
   --http-threads N    run the HTTP front door on N threads of its own (default 0:
                       on the main thread): more requests per second under many
                       connections, more latency for each (see README, Performance)
-  --insecure          allow a non-loopback --host without an API key`;
+  --insecure          allow a non-loopback --host without an API key
+  --help, --version
+
+example: cortex-local serve examples/hello --port 8080`;
 
 const MAX_HTTP_THREADS = 64;
 
 export async function serve(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const parsed = parseCommand('serve', argv, {
       port: { type: 'string', default: '8888' },
       host: { type: 'string', default: '127.0.0.1' },
       python: { type: 'string' },
@@ -46,13 +46,9 @@ export async function serve(argv: string[]): Promise<number> {
       'api-key': { type: 'string' },
       'http-threads': { type: 'string', default: '0' },
       insecure: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  }, help);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`serve takes one PATH, got ${positionals.length}: ${positionals.join(' ')}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${values.port}"`);

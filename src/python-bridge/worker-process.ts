@@ -2,12 +2,12 @@
 // Knows nothing of replicas or HTTP; the pool decides what to do with events.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { pythonRuntimeDir } from '../own-files.ts';
 import { encodeHeader, FrameDecoder, Kind } from './frames.ts';
 
 /** python/ of this package: holds the cortex_local_worker module. */
-export const RUNTIME_DIR = join(import.meta.dirname, '..', '..', 'python');
+export const RUNTIME_DIR = pythonRuntimeDir();
 
 const FD_TO_WORKER = 3;
 const FD_FROM_WORKER = 4;

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Metrics } from '../../metrics/registry.ts';
 import type { ApiPool } from '../../pool/api-pool.ts';
 import type { CrashReport, Job } from '../../pool/job.ts';
+import { doorThreadFile } from '../../own-files.ts';
 import { LocalBackend } from '../backend.ts';
 import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type UpHandler } from './protocol.ts';
 
@@ -58,8 +59,7 @@ class DoorThread implements UpHandler {
   constructor(local: LocalBackend, data: DoorThreadData) {
     this.#local = local;
     this.#unreceived = new Int32Array(data.unreceived);
-    const file = import.meta.url.endsWith('.ts') ? './door-thread.ts' : './door-thread.js';
-    this.worker = new Worker(new URL(file, import.meta.url), { workerData: data });
+    this.worker = new Worker(doorThreadFile(), { workerData: data });
     // Answers settled while one pipe read is handled go down in one message.
     this.#outbox = new DownOutbox((batch, transfer) => this.worker.postMessage(batch, transfer), queueMicrotask);
     this.worker.on('message', (m: Batch<ColdUp> | Control) => {
