@@ -30,6 +30,8 @@ export interface AppOptions {
   cpu?: number;
   mem?: number;
   env?: NodeJS.ProcessEnv;
+  /** APIs that cannot start, with why (their project's setup failed, project/prepare.ts): they answer 503 saying so */
+  unavailable?: ReadonlyMap<string, string>;
   /** real time runs this many times faster for the autoscalers (tests only; see autoscale/autoscaler.ts) */
   autoscalerTimeScale?: number;
   log: (line: string) => void;
@@ -73,6 +75,10 @@ export class App {
           initTimeoutMs: opts.initTimeoutMs,
         }),
     );
+    for (const pool of this.pools) {
+      const reason = opts.unavailable?.get(pool.api.name);
+      if (reason !== undefined) pool.failSetup(reason);
+    }
     this.metrics = new Metrics(() => this.pools);
     this.autoscalers = this.pools.map(
       (pool) =>
@@ -103,8 +109,10 @@ export class App {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(this.#opts.host, this.#opts.port, { cause: err });
       throw err;
     }
-    for (const pool of this.pools) pool.start();
-    for (const autoscaler of this.autoscalers) autoscaler.start();
+    // autoscalers[i] is pools[i]'s
+    const runs = this.pools.map((pool) => !this.#opts.unavailable?.has(pool.api.name));
+    for (const [i, pool] of this.pools.entries()) if (runs[i]) pool.start();
+    for (const [i, autoscaler] of this.autoscalers.entries()) if (runs[i]) autoscaler.start();
     return { host: this.#opts.host, port };
   }
 

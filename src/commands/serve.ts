@@ -10,6 +10,7 @@ import { formatConfigIssues } from '../config/report.ts';
 import { parseCommand } from './args.ts';
 import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
 import { discoverGpus } from '../pool/gpus.ts';
+import { prepareProject } from '../project/prepare.ts';
 import { DEFAULT_MAX_BODY } from '../http/server.ts';
 
 const help = `usage: cortex-local serve [PATH] [options]
@@ -29,6 +30,11 @@ options:
                       on the main thread): more requests per second under many
                       connections, more latency for each (see README, Performance)
   --insecure          allow a non-loopback --host without an API key
+  --no-install        do not install requirements.txt (a virtualenv already
+                      installed for it is still used) nor run dependencies.sh
+  --allow-dependencies-sh
+                      run the project's dependencies.sh with bash before
+                      installing requirements.txt (it runs as you, on this machine)
   --help, --version
 
 example: cortex-local serve examples/hello --port 8080`;
@@ -46,6 +52,8 @@ export async function serve(argv: string[]): Promise<number> {
       'api-key': { type: 'string' },
       'http-threads': { type: 'string', default: '0' },
       insecure: { type: 'boolean', default: false },
+      'no-install': { type: 'boolean', default: false },
+      'allow-dependencies-sh': { type: 'boolean', default: false },
   }, help);
   if (parsed === null) return 0;
   const { values, positionals } = parsed;
@@ -99,9 +107,24 @@ export async function serve(argv: string[]): Promise<number> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   if (gpuDiscovery.warning) log(`warning: ${gpuDiscovery.warning}`);
 
+  const project = await prepareProject({
+    projectDir: config.projectDir,
+    python,
+    install: !values['no-install'],
+    allowDependenciesSh: values['allow-dependencies-sh'],
+    log,
+    output: (step, line) => process.stdout.write(`[${step}] ${line}\n`),
+  });
+  const unavailable = new Map<string, string>();
+  if (!project.ok) {
+    for (const api of config.apis) unavailable.set(api.name, project.error);
+    log(`${config.apis.map((a) => `api ${a.name}`).join(', ')}: cannot start:\n${project.error}`);
+  }
+
   const app = new App({
     config,
-    python,
+    python: project.ok ? project.python : python,
+    unavailable,
     host,
     port,
     gpus: gpuDiscovery.gpus,

@@ -81,6 +81,7 @@ export class ApiPool extends EventEmitter {
   #desired = 0;
   #nextId = 1;
   #everReady = false;
+  #setupError: string | null = null;
   readonly #onReleased = () => this.#startPending();
 
   constructor(opts: ApiPoolOptions) {
@@ -123,6 +124,7 @@ export class ApiPool extends EventEmitter {
 
   /** why the API cannot start: a replica's last __init__ traceback, while none is ready */
   get initError(): string | null {
+    if (this.#setupError !== null) return this.#setupError;
     if (this.admission.readyReplicas > 0) return null;
     for (const r of this.#replicas) if (r.initError !== null) return r.initError;
     return null;
@@ -135,6 +137,12 @@ export class ApiPool extends EventEmitter {
   /** admitted requests allowed now: ready replicas × max_replica_concurrency */
   get capacity(): number {
     return this.admission.capacity;
+  }
+
+  /** The API can never start (its project's requirements.txt failed to install): it stays in error, saying why. */
+  failSetup(reason: string): void {
+    this.#setupError = reason;
+    this.emit('state', this.status());
   }
 
   start(): void {
@@ -191,7 +199,7 @@ export class ApiPool extends EventEmitter {
       in_flight: this.admission.inFlight,
       queued: this.#queue.size,
       capacity: this.capacity,
-      last_error: lastError,
+      last_error: lastError ?? this.#setupError,
       detail,
     };
   }
