@@ -3,6 +3,8 @@
 // then run the two ways a user gets it: `npx --yes ./cortex-local-*.tgz
 // serve …` and `npm install -g` into a temp prefix, each on the Node that
 // runs this suite (the supported one) found on PATH, with no dev dependency.
+// CORTEX_LOCAL_TEST_TARBALL: test that tarball (npm run release:check)
+// instead of packing one.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
@@ -31,6 +33,14 @@ before(async () => {
   env = { ...process.env, PATH: `${nodeDir}:${process.env.PATH}`, npm_config_cache: join(scratch, 'npm-cache'), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
   for (const key of Object.keys(env)) if (key.startsWith('npm_') && !key.startsWith('npm_config_')) delete env[key];
 
+  const given = process.env.CORTEX_LOCAL_TEST_TARBALL;
+  if (given !== undefined) {
+    tarball = join(scratch, given.split('/').at(-1) as string);
+    await copyFile(given, tarball);
+    packed = (await exec('tar', ['-tzf', tarball])).stdout.split('\n').filter((l) => l !== '' && !l.endsWith('/')).map((l) => l.replace(/^package\//, ''));
+    version = (JSON.parse((await exec('tar', ['-xzOf', tarball, 'package/package.json'])).stdout) as { version: string }).version;
+    return;
+  }
   const tree = join(scratch, 'tree');
   const { stdout } = await exec('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repo, maxBuffer: 16 * 2 ** 20 });
   for (const file of stdout.split('\0').filter(Boolean)) {

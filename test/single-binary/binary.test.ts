@@ -2,6 +2,8 @@
 // folder, run with a PATH that holds no node: --version, validate, and three
 // servers started at once on an empty cache (one with its front door on a
 // thread), each answering the example's request and exiting 0 on SIGTERM.
+// CORTEX_LOCAL_TEST_BINARY: test that binary (npm run release:check) instead
+// of building one.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -20,12 +22,15 @@ let env: NodeJS.ProcessEnv;
 
 before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'cortex-local-binary-'));
-  const built = join(scratch, 'build', 'cortex-local-linux-x64');
-  await promisify(execFile)(process.execPath, [join(repo, 'scripts', 'build-binary.ts'), '--out', built], { timeout: 120_000 });
+  let built = process.env.CORTEX_LOCAL_TEST_BINARY;
+  if (built === undefined) {
+    built = join(scratch, 'build', 'cortex-local-linux-x64');
+    await promisify(execFile)(process.execPath, [join(repo, 'scripts', 'build-binary.ts'), '--out', built], { timeout: 120_000 });
+  }
   await mkdir(join(scratch, 'empty'));
   binary = join(scratch, 'empty', 'cortex-local-linux-x64');
   await copyFile(built, binary);
-  await rm(join(scratch, 'build'), { recursive: true });
+  await rm(join(scratch, 'build'), { recursive: true, force: true });
   await mkdir(join(scratch, 'no-node'));
   env = { PATH: join(scratch, 'no-node'), HOME: join(scratch, 'home'), XDG_CACHE_HOME: join(scratch, 'cache') };
 });
