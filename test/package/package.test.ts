@@ -31,7 +31,9 @@ before(async () => {
   await mkdir(nodeDir);
   await symlink(process.execPath, join(nodeDir, 'node'));
   env = { ...process.env, PATH: `${nodeDir}:${process.env.PATH}`, npm_config_cache: join(scratch, 'npm-cache'), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+  // The package runs on the node found on PATH: neither the npm script's variables nor CI's choice of Node for a checkout apply.
   for (const key of Object.keys(env)) if (key.startsWith('npm_') && !key.startsWith('npm_config_')) delete env[key];
+  delete env.CORTEX_LOCAL_NODE;
 
   const given = process.env.CORTEX_LOCAL_TEST_TARBALL;
   if (given !== undefined) {
