@@ -15,13 +15,9 @@ def add_python_path(python_path):
         sys.path.insert(0, python_path)
 
 
-def load_predictor(predictor_type, path, config):
+def load_predictor(predictor_type, path, config, client=None):
+    """`client`: the onnx_client or tensorflow_client the predictor of those types is built with."""
     class_name = CLASS_NAMES[predictor_type]
-    if predictor_type != "python":
-        raise PredictorDefinitionError(
-            "predictor type %r is not served by cortex-local yet: use type: python "
-            "and load the model inside PythonPredictor.__init__" % predictor_type
-        )
     spec = importlib.util.spec_from_file_location("predictor", path)
     if spec is None or spec.loader is None:
         raise PredictorDefinitionError("cannot import %s" % path)
@@ -36,4 +32,6 @@ def load_predictor(predictor_type, path, config):
         raise PredictorDefinitionError("%s: %s is not a class" % (path, class_name))
     if not callable(getattr(cls, "predict", None)):
         raise PredictorDefinitionError("%s: %s must define predict(self, payload)" % (path, class_name))
-    return cls(config)
+    if predictor_type == "python":
+        return cls(config)
+    return cls(client, config)

@@ -22,6 +22,8 @@ interface ApiSummary {
   in_flight: number;
   last_error: string | null;
   detail: ReplicaDetail[];
+  /** onnx/tensorflow APIs: input name -> shape and type */
+  model_signature?: Record<string, { shape: unknown; type: string }>;
 }
 
 const help = `usage: cortex-local get [API] [--port N] [--host H] [--json]
@@ -75,6 +77,10 @@ export async function get(argv: string[]): Promise<number> {
       replicaRows.push([String(r.id), r.state, r.gpus.length ? r.gpus.join(',') : '-', String(r.in_flight), String(r.restarts), r.reason ?? firstLine(r.last_error) ?? '']);
     }
     out += '\n' + table(replicaRows);
+    if (api.model_signature !== undefined) {
+      const inputs = Object.entries(api.model_signature).map(([input, s]) => [input, String(s.type), JSON.stringify(s.shape)]);
+      out += '\nmodel signature:\n' + table([['input', 'type', 'shape'], ...inputs]);
+    }
     if (api.last_error) out += `\nlast error:\n${api.last_error.trimEnd()}\n`;
   }
   process.stdout.write(out);

@@ -37,6 +37,8 @@ export interface ApiSummary {
   in_flight: number;
   last_error: string | null;
   detail: unknown[];
+  /** onnx/tensorflow APIs: the model's inputs ({name: {shape, type}}), as Cortex 0.15's GET showed them */
+  model_signature?: unknown;
 }
 
 export interface Backend {
@@ -63,6 +65,7 @@ function summarize(pool: ApiPool): ApiSummary {
     in_flight: s.in_flight,
     last_error: s.last_error,
     detail: s.detail,
+    ...(s.model_signature === null ? {} : { model_signature: s.model_signature }),
   };
 }
 

@@ -57,6 +57,8 @@ export interface ApiStatus {
   capacity: number;
   last_error: string | null;
   detail: ReplicaStatus[];
+  /** onnx/tensorflow: the model's input signature, once a replica has loaded it; else null */
+  model_signature: unknown;
 }
 
 export const DEFAULT_INIT_TIMEOUT_MS = 10 * 60_000;
@@ -82,6 +84,7 @@ export class ApiPool extends EventEmitter {
   #nextId = 1;
   #everReady = false;
   #setupError: string | null = null;
+  #modelSignature: unknown = null;
   readonly #onReleased = () => this.#startPending();
 
   constructor(opts: ApiPoolOptions) {
@@ -201,6 +204,7 @@ export class ApiPool extends EventEmitter {
       capacity: this.capacity,
       last_error: lastError ?? this.#setupError,
       detail,
+      model_signature: this.#modelSignature,
     };
   }
 
@@ -267,6 +271,8 @@ export class ApiPool extends EventEmitter {
       this.#ledger.release(this.#owner(r.id));
     }
     if (r.state === 'ready') {
+      // Kept at the pool, so it still shows while every replica restarts.
+      if (r.modelSignature !== null) this.#modelSignature = r.modelSignature;
       if (!this.#everReady) {
         this.#everReady = true;
         this.emit('ready');

@@ -8,6 +8,7 @@ import { restartDelayMs, type BackoffOptions } from './backoff.ts';
 import type { Job } from './job.ts';
 import type { Reservation } from './ledger.ts';
 import { checkMemory, readRssBytes } from './memory.ts';
+import { modelsDir } from './models-dir.ts';
 import { workerEnv } from './worker-env.ts';
 import { join } from 'node:path';
 
@@ -102,6 +103,8 @@ export class Replica {
   state: ReplicaState = 'starting';
   /** the last init traceback or crash description, for status */
   lastError: string | null = null;
+  /** onnx/tensorflow: the model's input signature, from the worker's ready frame */
+  modelSignature: unknown = null;
   restarts = 0;
   readonly #opts: ReplicaOptions;
   #failures = 0;
@@ -200,6 +203,9 @@ export class Replica {
         python_path: api.predictor.python_path,
         config: api.predictor.config,
         threads: api.autoscaling.threads_per_worker,
+        model: api.predictor.model,
+        signature_key: api.predictor.signature_key,
+        models_dir: modelsDir(this.#opts.projectDir),
       },
     });
     w.process = proc;
@@ -207,7 +213,8 @@ export class Replica {
     let initError: string | null = null;
     w.exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.on('output', (stream: 'stdout' | 'stderr', line: string) => this.hooks.output(w.label, stream, line));
-    proc.once('ready', () => {
+    proc.once('ready', (info: { model_signature?: unknown } | null) => {
+      if (info?.model_signature !== undefined) this.modelSignature = info.model_signature;
       if (w.timer) clearTimeout(w.timer);
       w.timer = null;
       if (w.state !== 'starting') return;

@@ -19,6 +19,11 @@ export interface WorkerInit {
   python_path: string;
   config: Record<string, unknown>;
   threads: number;
+  /** onnx/tensorflow: predictor.model as resolved (an absolute path or s3://…) */
+  model?: string | null;
+  signature_key?: string | null;
+  /** onnx/tensorflow: where downloaded and extracted models are kept */
+  models_dir?: string;
 }
 
 export interface WorkerSpec {

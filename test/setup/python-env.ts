@@ -1,6 +1,8 @@
 // Makes the project-local virtualenv the tests use (.venv-test): the worker
-// runtime needs nothing, but tests also check numpy serialization. Idempotent:
-// a venv that already imports what we need is left alone.
+// runtime needs nothing, but tests also check numpy serialization, serve real
+// ONNX and TensorFlow models (onnx builds them, onnxruntime and tensorflow run
+// them) and download models from a local S3 (moto's server mode). Idempotent:
+// a venv that already has what we need is left alone.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +10,15 @@ import { join } from 'node:path';
 const root = join(import.meta.dirname, '..', '..');
 const venv = join(root, '.venv-test');
 const python = join(venv, 'bin', 'python');
-const packages = ['numpy'];
+// tensorflow-cpu (no CUDA libraries, a third of the download) exists for Linux x86-64 only.
+const tensorflow = process.platform === 'linux' && process.arch === 'x64' ? 'tensorflow-cpu' : 'tensorflow';
+const packages: [module: string, requirement: string][] = [
+  ['numpy', 'numpy'],
+  ['onnx', 'onnx'],
+  ['onnxruntime', 'onnxruntime'],
+  ['moto', 'moto[server]'],
+  ['tensorflow', tensorflow],
+];
 
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -18,9 +28,12 @@ function run(cmd: string, args: string[]): void {
   }
 }
 
-const ready = existsSync(python) && spawnSync(python, ['-c', `import ${packages.join(', ')}`]).status === 0;
+const findAll = `import importlib.util, sys; sys.exit(any(importlib.util.find_spec(m) is None for m in ${JSON.stringify(packages.map(([m]) => m))}))`;
+const ready = existsSync(python) && spawnSync(python, ['-c', findAll]).status === 0;
 if (!ready) {
   const base = process.env.CORTEX_LOCAL_PYTHON ?? 'python3';
   if (!existsSync(python)) run(base, ['-m', 'venv', venv]);
-  run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...packages]);
+  const started = Date.now();
+  run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...packages.map(([, r]) => r)]);
+  process.stdout.write(`python-env: installed ${packages.map(([, r]) => r).join(', ')} into .venv-test in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
