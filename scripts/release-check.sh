@@ -16,7 +16,9 @@ npm ci --no-audit --no-fund
 npm run build
 tarball="$work/$(npm pack --silent --pack-destination "$work")"
 npm run build:binary -- --out "$work/cortex-local-linux-x64"
-node test/setup/python-env.ts
+# The smoke tests serve examples/hello, which needs no package: a bare
+# virtualenv stands in for the suite's .venv-test (TensorFlow and all).
+python3 -m venv .venv-test
 CORTEX_LOCAL_TEST_TARBALL="$tarball" CORTEX_LOCAL_TEST_BINARY="$work/cortex-local-linux-x64" \
   node --test --test-concurrency=1 test/package/package.test.ts test/single-binary/binary.test.ts
 
