@@ -52,7 +52,8 @@ await build({ ...common, entryPoints: [join(root, 'src', 'single-binary', 'main.
 await build({ ...common, entryPoints: [join(root, 'src', 'http', 'threads', 'door-thread.ts')], outfile: join(work, 'assets', 'door-thread.cjs') });
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-const runtime = join(root, 'python', 'cortex_local_worker');
+// Every package under python/: the worker runtime, and the serving code `export` copies.
+const runtime = join(root, 'python');
 const pythonFiles = readdirSync(runtime, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.py'))
   .map((f) => relative(root, join(runtime, f)));

@@ -5,12 +5,17 @@ import { Autoscaler } from './autoscale/autoscaler.ts';
 import type { ResolvedConfig } from './config/types.ts';
 import { PortInUseError } from './errors.ts';
 import { LocalBackend } from './http/backend.ts';
+import { DEFAULT_BODY_TIMEOUT_MS } from './http/body-deadlines.ts';
+import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES } from './http/byte-budget.ts';
+import { RefusalLog } from './http/refusal-log.ts';
+import { RefusalTally } from './http/refusal-tally.ts';
 import { DEFAULT_MAX_BODY, FrontDoor } from './http/server.ts';
 import { DoorThreads } from './http/threads/door-threads.ts';
 import { Metrics } from './metrics/registry.ts';
 import { ApiPool } from './pool/api-pool.ts';
 import type { BackoffOptions } from './pool/backoff.ts';
 import { ResourceLedger, type Gpu } from './pool/ledger.ts';
+import { neverFits } from './pool/never-fits.ts';
 
 /** Memory kept back for the OS and the server itself when placing replicas. */
 const MEMORY_RESERVE = 0.1;
@@ -22,10 +27,18 @@ export interface AppOptions {
   port: number;
   gpus: Gpu[];
   maxBody?: number;
+  /** how long a request body may take to arrive (408 past it) */
+  bodyTimeoutMs?: number;
+  /** bytes of request bodies held for unanswered requests, past which requests get 503 */
+  maxQueuedBytes?: number;
   apiKey?: string;
   /** the front door on this many worker threads (0: on the main thread, with the pools) */
   httpThreads?: number;
   initTimeoutMs?: number;
+  /** serve --predict-timeout: a request executing longer gets 504 and its worker is restarted */
+  predictTimeoutMs?: number | null;
+  /** serve --enforce-mem: compute.mem as a limit on each replica's process tree */
+  enforceMem?: boolean;
   backoff?: BackoffOptions;
   cpu?: number;
   mem?: number;
@@ -35,7 +48,8 @@ export interface AppOptions {
   /** real time runs this many times faster for the autoscalers (tests only; see autoscale/autoscaler.ts) */
   autoscalerTimeScale?: number;
   log: (line: string) => void;
-  output: (label: string, stream: 'stdout' | 'stderr', line: string) => void;
+  /** workers' output lines; a promise returned: the log is full, read no more output until it resolves */
+  output: (label: string, stream: 'stdout' | 'stderr', lines: string[]) => void | Promise<void>;
 }
 
 /** The HTTP side: a FrontDoor on the main thread, or DoorThreads. */
@@ -53,6 +67,9 @@ export class App {
   readonly metrics: Metrics;
   readonly autoscalers: Autoscaler[];
   readonly #opts: AppOptions;
+  readonly #refusalLog: RefusalLog;
+  #refusalTimer: NodeJS.Timeout | null = null;
+  #refusalsTickedAt = 0;
 
   constructor(opts: AppOptions) {
     this.#opts = opts;
@@ -73,6 +90,8 @@ export class App {
           output: opts.output,
           backoff: opts.backoff,
           initTimeoutMs: opts.initTimeoutMs,
+          predictTimeoutMs: opts.predictTimeoutMs,
+          enforceMem: opts.enforceMem,
         }),
     );
     for (const pool of this.pools) {
@@ -94,10 +113,29 @@ export class App {
         }),
     );
     const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
+    const bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+    const queuedBytes = new ByteBudget(opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
+    this.metrics.watchQueuedBodyBytes(() => queuedBytes.held);
+    const refusals = new RefusalTally(this.pools.length);
+    this.#refusalLog = new RefusalLog(
+      refusals,
+      this.pools.map((p) => ({
+        name: p.api.name,
+        maxReplicaConcurrency: p.api.autoscaling.max_replica_concurrency,
+        get readyReplicas() {
+          return p.readyReplicas;
+        },
+        get initError() {
+          return p.initError;
+        },
+      })),
+      queuedBytes.limit,
+    );
+    const door = { maxBody, apiKey: opts.apiKey, bodyTimeoutMs, queuedBytes, refusals };
     this.door =
       (opts.httpThreads ?? 0) > 0
-        ? new DoorThreads({ count: opts.httpThreads as number, pools: this.pools, metrics: this.metrics, maxBody, apiKey: opts.apiKey, log: opts.log })
-        : new FrontDoor({ backend: new LocalBackend(this.pools, this.metrics, opts.log), maxBody, apiKey: opts.apiKey });
+        ? new DoorThreads({ count: opts.httpThreads as number, pools: this.pools, metrics: this.metrics, log: opts.log, ...door })
+        : new FrontDoor({ backend: new LocalBackend(this.pools, this.metrics, opts.log), ...door });
   }
 
   /** Binds the port, then starts every API's replicas. Resolves with the bound address. */
@@ -109,10 +147,15 @@ export class App {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(this.#opts.host, this.#opts.port, { cause: err });
       throw err;
     }
-    // autoscalers[i] is pools[i]'s
+    for (const pool of this.pools) for (const warning of neverFits(pool.api, this.ledger.capacity)) this.#opts.log(`warning: ${warning}`);
+    // autoscalers[i] is pools[i]'s; an API whose project could not be set up never starts.
     const runs = this.pools.map((pool) => !this.#opts.unavailable?.has(pool.api.name));
     for (const [i, pool] of this.pools.entries()) if (runs[i]) pool.start();
     for (const [i, autoscaler] of this.autoscalers.entries()) if (runs[i]) autoscaler.start();
+    // 503s are summarised once a second per API, never one line each.
+    this.#refusalsTickedAt = performance.now();
+    this.#refusalTimer = setInterval(() => this.#logRefusals(), 1000);
+    this.#refusalTimer.unref();
     return { host: this.#opts.host, port };
   }
 
@@ -122,12 +165,28 @@ export class App {
     this.door.beginShutdown();
     await Promise.all(this.pools.map((p) => p.stop()));
     await this.door.close();
+    this.#stopRefusalLog();
   }
 
   /** Forced: kill every worker now. */
   kill(): void {
+    this.#stopRefusalLog();
     for (const autoscaler of this.autoscalers) autoscaler.stop();
     for (const p of this.pools) p.kill();
     this.door.kill();
+  }
+
+  #stopRefusalLog(): void {
+    if (this.#refusalTimer === null) return;
+    clearInterval(this.#refusalTimer);
+    this.#refusalTimer = null;
+    this.#logRefusals();
+  }
+
+  #logRefusals(): void {
+    const now = performance.now();
+    const seconds = Math.max(0.1, Math.round((now - this.#refusalsTickedAt) / 100) / 10);
+    this.#refusalsTickedAt = now;
+    for (const line of this.#refusalLog.tick(seconds)) this.#opts.log(line);
   }
 }

@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.ts')).serve,
   simulate: async () => (await import('./commands/simulate.ts')).simulate,
   get: async () => (await import('./commands/get.ts')).get,
+  export: async () => (await import('./commands/export.ts')).exportCommand,
 };
 
 const usage = `usage: cortex-local <command> [options]
@@ -21,6 +22,7 @@ commands:
   validate [PATH]         check cortex.yaml; --json prints the resolved config or every error
   simulate TRACE.json     replay an in-flight trace through the autoscaler
   get [API]               show the APIs and replicas of a running server
+  export --to ENGINE      write the project for KServe (kserve) or Ray Serve (rayserve)
 
 options: --help, --version (on every command too)
 run 'cortex-local <command> --help' for a command's options

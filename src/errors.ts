@@ -85,11 +85,24 @@ export class WorkerCrashedError extends CortexLocalError {
 export class WorkerInitError extends CortexLocalError {
   readonly api: string;
   readonly traceback: string;
+  /** `traceback`: the worker's report, its first line the summary (`predictor.py:3: class PythonPredictor not found (found: Predictor)`) */
   constructor(api: string, traceback: string) {
-    const last = traceback.trim().split('\n').at(-1) ?? 'unknown error';
-    super('CORTEX_LOCAL_WORKER_INIT_FAILED', `api "${api}": predictor failed to initialize: ${last}`);
+    const summary = traceback.trim().split('\n')[0] || 'unknown error';
+    super('CORTEX_LOCAL_WORKER_INIT_FAILED', `api "${api}": predictor failed to initialize: ${summary}`);
     this.api = api;
     this.traceback = traceback;
+  }
+}
+
+/** A client command was answered 401: the server wants an API key, or another one. */
+export class ApiKeyRefusedError extends CortexLocalError {
+  constructor(base: string, keyGiven: boolean) {
+    super(
+      'CORTEX_LOCAL_API_KEY_REFUSED',
+      keyGiven
+        ? `the server at ${base} refused the API key given (--api-key or CORTEX_LOCAL_API_KEY): use the key it was started with (serve --api-key)`
+        : `the server at ${base} requires an API key: pass --api-key KEY or set CORTEX_LOCAL_API_KEY`,
+    );
   }
 }
 
@@ -97,5 +110,25 @@ export class WorkerInitError extends CortexLocalError {
 export class PortInUseError extends CortexLocalError {
   constructor(host: string, port: number, options?: ErrorOptions) {
     super('CORTEX_LOCAL_PORT_IN_USE', `cannot listen on ${host}:${port}: address already in use (choose another with --port)`, options);
+  }
+}
+
+/** A request ran longer than `serve --predict-timeout`; its worker was restarted. */
+export class PredictTimeoutError extends CortexLocalError {
+  readonly api: string;
+  constructor(api: string, timeoutMs: number) {
+    super('CORTEX_LOCAL_PREDICT_TIMEOUT', `api "${api}": predict() ran longer than --predict-timeout (${formatSeconds(timeoutMs)}); its worker was restarted`);
+    this.api = api;
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}
+
+/** `cortex-local export` cannot produce a working export (a path outside the project, an output folder it must not overwrite). */
+export class ExportError extends CortexLocalError {
+  constructor(message: string) {
+    super('CORTEX_LOCAL_EXPORT_FAILED', message);
   }
 }

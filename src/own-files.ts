@@ -48,7 +48,7 @@ export function ownVersion(): string {
   return (JSON.parse(readFileSync(join(codeDir(), '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** The folder that holds the worker runtime's package (cortex_local_worker), for PYTHONPATH. */
+/** python/: the worker runtime's package (cortex_local_worker, for PYTHONPATH) and the export's (cortex_local_export). */
 export function pythonRuntimeDir(): string {
   return inSingleBinary ? join(assetsDir(), 'python') : join(codeDir(), '..', 'python');
 }

@@ -32,51 +32,73 @@ const concurrency = Number(values.concurrency);
 const warmupMs = Number(values.warmup) * 1000;
 const durationMs = Number(values.duration) * 1000;
 
-const worker = new PythonWorker({
-  python: values.python,
-  cwd: dirname(predictorPath),
-  env: process.env,
-  init: {
-    type: 'python',
-    path: predictorPath,
-    python_path: dirname(predictorPath),
-    config: JSON.parse(values.config) as Record<string, unknown>,
-    threads: Number(values.threads),
-  },
-});
-
 // Latencies in µs, recorded only inside the measured window.
 const latencies: number[] = [];
 let measuring = false;
 let stopping = false;
 let completed = 0;
 let errors = 0;
+/** send time by request id; ids are reused once answered */
+const sentAt: number[] = [];
+const freeIds: number[] = [];
+let nextId = 1;
+
+const worker = new PythonWorker(
+  {
+    python: values.python,
+    cwd: dirname(predictorPath),
+    env: process.env,
+    init: {
+      type: 'python',
+      path: predictorPath,
+      python_path: dirname(predictorPath),
+      project_dir: dirname(predictorPath),
+      config: JSON.parse(values.config) as Record<string, unknown>,
+      threads: Number(values.threads),
+    },
+  },
+  {
+    ready(info) {
+      process.stdout.write(`ready ${info.pid}\n`);
+      start();
+    },
+    initError(tb) {
+      process.stderr.write(tb);
+      process.exit(1);
+    },
+    started() {},
+    reply(id, kind) {
+      if (measuring) {
+        latencies.push((performance.now() - sentAt[id]) * 1000);
+        completed++;
+        if (kind !== Kind.RESULT_JSON && kind !== Kind.RESULT_BYTES) errors++;
+      }
+      freeIds.push(id);
+      if (!stopping) send();
+    },
+    output(stream, lines) {
+      for (const line of lines) process.stderr.write(`[worker ${stream}] ${line}\n`);
+    },
+    malformed(reason) {
+      process.stderr.write(`worker wrote ${reason}\n`);
+      process.exit(1);
+    },
+    exit(e) {
+      if (!stopping) {
+        process.stderr.write(`worker exited early: ${e.code ?? e.signal}\n`);
+        process.exit(1);
+      }
+    },
+  },
+);
 
 function send(): void {
-  const t0 = performance.now();
-  worker.predict(body, (kind) => {
-    if (measuring) {
-      latencies.push((performance.now() - t0) * 1000);
-      completed++;
-      if (kind !== Kind.RESULT_JSON && kind !== Kind.RESULT_BYTES) errors++;
-    }
-    if (!stopping) send();
-  });
+  const id = freeIds.pop() ?? nextId++;
+  sentAt[id] = performance.now();
+  worker.send(id, body);
 }
 
-worker.on('output', (stream: string, line: string) => process.stderr.write(`[worker ${stream}] ${line}\n`));
-worker.once('init-error', (tb: string) => {
-  process.stderr.write(tb);
-  process.exit(1);
-});
-worker.once('exit', (e: { code: number | null; signal: string | null }) => {
-  if (!stopping) {
-    process.stderr.write(`worker exited early: ${e.code ?? e.signal}\n`);
-    process.exit(1);
-  }
-});
-worker.once('ready', (info: { pid: number }) => {
-  process.stdout.write(`ready ${info.pid}\n`);
+function start(): void {
   for (let i = 0; i < concurrency; i++) send();
   setTimeout(() => {
     measuring = true;
@@ -94,5 +116,5 @@ worker.once('ready', (info: { pid: number }) => {
       setTimeout(() => process.exit(0), 2000).unref();
     }, durationMs);
   }, warmupMs);
-});
+}
 worker.start();

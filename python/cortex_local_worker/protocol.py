@@ -21,6 +21,7 @@ RESULT_BYTES = 12
 BAD_REQUEST = 13
 PREDICT_ERROR = 14
 INIT_ERROR = 15
+STARTED = 16
 
 
 def pack(request_id, kind, payload=b""):
@@ -67,7 +68,7 @@ class FrameReader:
 
 
 class FrameWriter:
-    """Writes frames whole; callers hold `lock` when several threads write."""
+    """Writes frames whole; callers hold a lock when several threads write."""
 
     def __init__(self, fd):
         self._fd = fd
@@ -77,3 +78,9 @@ class FrameWriter:
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
+
+    def write_parts(self, first, second):
+        """Writes two buffers, in order, with one system call where the pipe takes them whole."""
+        written = os.writev(self._fd, (first, second))
+        if written < len(first) + len(second):
+            self.write((bytes(first) + bytes(second))[written:])

@@ -1,64 +1,97 @@
 """The serving loop: frames in, predictions out.
 
-With one thread, requests run inline on the reading thread in arrival order,
-and their responses are written together after each batch of frames (one write
-for many responses). With several threads, a FIFO queue feeds a pool; each
-thread writes its own response. Either way requests start in the order they
-arrived, which the Node side relies on to know which requests may have started
-when a worker dies.
+Before a request starts, Node is told so (a STARTED frame); its result is
+written as soon as it is computed, before the next request starts. So when a
+worker dies, Node knows exactly which requests were running in it (they get
+502), which were answered, and which never started (they run elsewhere).
+
+With one thread, requests run inline on the reading thread in arrival order;
+each result goes out with the next request's STARTED in one write. With several
+threads, a FIFO queue feeds a pool; a thread that finds more work waiting
+writes its result and its next STARTED together too.
 """
 import json
 import queue
-import sys
 import threading
-import time
 import traceback
 
 from . import protocol
 from .serialize import BadRequest, encode_prediction, parse_payload
 
-# An inline batch is flushed early once it has run this long, so a slow
-# predictor does not hold finished responses back.
-_FLUSH_AFTER_S = 0.001
+_pack = protocol.pack
+_HEADER = protocol.HEADER
+_STARTED = protocol.STARTED
+
+# How a serving loop ended: SHUTDOWN asks to finish what was received; the end
+# of the request pipe means Node is gone and nobody is waiting for answers.
+SHUTDOWN = "shutdown"
+END_OF_INPUT = "end of input"
 
 
-def handle(predictor, request_id, body):
+def _describe(e):
+    try:
+        text = str(e)
+    except BaseException:
+        text = "(the exception could not be printed)"
+    return "%s: %s" % (type(e).__name__, text) if text else type(e).__name__
+
+
+def _error(request_id, e):
+    try:
+        tb = traceback.format_exc()
+    except BaseException:
+        tb = _describe(e)
+    body = json.dumps({"error": _describe(e), "traceback": tb}).encode("utf-8")
+    return _pack(request_id, protocol.PREDICT_ERROR, body)
+
+
+def answer(predictor, request_id, body):
+    """The reply frame of one request. Never raises: whatever happens, a
+    BaseException such as SystemExit or KeyboardInterrupt included, answers
+    this request and leaves the worker serving."""
     try:
         payload = parse_payload(body)
     except BadRequest as e:
-        return protocol.pack(request_id, protocol.BAD_REQUEST, str(e).encode("utf-8"))
+        return _pack(request_id, protocol.BAD_REQUEST, str(e).encode("utf-8"))
+    except RecursionError:
+        # The standard library's parser recurses once per level of nesting.
+        message = "invalid JSON payload: nested too deeply"
+        return _pack(request_id, protocol.BAD_REQUEST, message.encode("utf-8"))
+    except BaseException as e:
+        return _error(request_id, e)
     try:
         prediction = predictor.predict(payload)
         is_bytes, data = encode_prediction(prediction)
-    except Exception as e:
-        tb = traceback.format_exc()
-        error = "%s: %s" % (type(e).__name__, e) if str(e) else type(e).__name__
-        body = json.dumps({"error": error, "traceback": tb}).encode("utf-8")
-        return protocol.pack(request_id, protocol.PREDICT_ERROR, body)
-    return protocol.pack(request_id, protocol.RESULT_BYTES if is_bytes else protocol.RESULT_JSON, data)
+    except BaseException as e:
+        return _error(request_id, e)
+    return _pack(request_id, protocol.RESULT_BYTES if is_bytes else protocol.RESULT_JSON, data)
+
+
+def started(request_id):
+    return _HEADER.pack(0, request_id, _STARTED)
 
 
 def serve_inline(predictor, reader, writer):
-    perf_counter = time.perf_counter
+    done = b""
     while True:
         frames = reader.read_frames()
         if not frames:
-            return
-        out = []
-        started = perf_counter()
+            if done:
+                writer.write(done)
+            return END_OF_INPUT
         for request_id, kind, body in frames:
             if kind == protocol.PREDICT:
-                out.append(handle(predictor, request_id, body))
-                if perf_counter() - started > _FLUSH_AFTER_S:
-                    writer.write(b"".join(out))
-                    out = []
-                    started = perf_counter()
+                if done:
+                    writer.write_parts(done, started(request_id))
+                else:
+                    writer.write(started(request_id))
+                done = answer(predictor, request_id, body)
             elif kind == protocol.SHUTDOWN:
-                if out:
-                    writer.write(b"".join(out))
-                return
-        if out:
-            writer.write(b"".join(out))
+                if done:
+                    writer.write(done)
+                return SHUTDOWN
+        writer.write(done)
+        done = b""
 
 
 def serve_threaded(predictor, reader, writer, threads):
@@ -66,38 +99,50 @@ def serve_threaded(predictor, reader, writer, threads):
     lock = threading.Lock()
 
     def run():
+        done = b""
         while True:
-            item = work.get()
+            try:
+                item = work.get_nowait()
+            except queue.Empty:
+                # Nothing waiting: the last result goes out before this thread blocks.
+                if done:
+                    with lock:
+                        writer.write(done)
+                    done = b""
+                item = work.get()
             if item is None:
+                if done:
+                    with lock:
+                        writer.write(done)
                 return
-            frame = handle(predictor, item[0], item[1])
             with lock:
-                writer.write(frame)
+                if done:
+                    writer.write_parts(done, started(item[0]))
+                else:
+                    writer.write(started(item[0]))
+            done = answer(predictor, item[0], item[1])
 
     pool = [threading.Thread(target=run, name="predict-%d" % i, daemon=True) for i in range(threads)]
     for t in pool:
         t.start()
-    try:
-        while True:
-            frames = reader.read_frames()
-            if not frames:
-                return
-            for request_id, kind, body in frames:
-                if kind == protocol.PREDICT:
-                    work.put((request_id, body))
-                elif kind == protocol.SHUTDOWN:
-                    return
-    finally:
-        for _ in pool:
-            work.put(None)
-        for t in pool:
-            t.join()
+    while True:
+        frames = reader.read_frames()
+        if not frames:
+            return END_OF_INPUT
+        for request_id, kind, body in frames:
+            if kind == protocol.PREDICT:
+                work.put((request_id, body))
+            elif kind == protocol.SHUTDOWN:
+                for _ in pool:
+                    work.put(None)
+                for t in pool:
+                    t.join()
+                return SHUTDOWN
 
 
 def serve(predictor, reader, writer, threads):
+    """Serves until SHUTDOWN (every request received is answered first) or the
+    end of the request pipe; returns which."""
     if threads <= 1:
-        serve_inline(predictor, reader, writer)
-    else:
-        serve_threaded(predictor, reader, writer, threads)
-    sys.stdout.flush()
-    sys.stderr.flush()
+        return serve_inline(predictor, reader, writer)
+    return serve_threaded(predictor, reader, writer, threads)

@@ -1,7 +1,7 @@
 // `cortex-local get [API]`: the running server's APIs and replicas, as a table.
-import { request } from 'undici';
 import { UsageError } from '../errors.ts';
 import { parseCommand } from './args.ts';
+import { CLIENT_HELP, CLIENT_OPTIONS, getJson, serverOf } from './client.ts';
 
 interface ReplicaDetail {
   id: number;
@@ -26,34 +26,26 @@ interface ApiSummary {
   model_signature?: Record<string, { shape: unknown; type: string }>;
 }
 
-const help = `usage: cortex-local get [API] [--port N] [--host H] [--json]
+const help = `usage: cortex-local get [API] [--port N] [--host H] [--api-key KEY] [--json]
 
 Shows the APIs of a running server (default 127.0.0.1:8888); with API, its replicas.
 
 options:
-  --port N    the server's port (default 8888)
-  --host H    the server's address (default 127.0.0.1)
-  --json      print the server's answer as JSON
+${CLIENT_HELP}
+  --json         print the server's answer as JSON
   --help, --version
 
 example: cortex-local get iris --port 8080`;
 
 export async function get(argv: string[]): Promise<number> {
-  const parsed = parseCommand('get', argv, {
-    port: { type: 'string', default: '8888' },
-    host: { type: 'string', default: '127.0.0.1' },
-    json: { type: 'boolean', default: false },
-  }, help);
+  const parsed = parseCommand('get', argv, { ...CLIENT_OPTIONS, json: { type: 'boolean', default: false } }, help);
   if (parsed === null) return 0;
   const { values, positionals } = parsed;
-  const base = `http://${values.host.includes(':') ? `[${values.host}]` : values.host}:${values.port}`;
-  let apis: ApiSummary[];
-  try {
-    const res = await request(`${base}/`);
-    apis = ((await res.body.json()) as { apis: ApiSummary[] }).apis;
-  } catch (err) {
-    throw new UsageError(`no cortex-local server answers at ${base} (${(err as Error).message}); start one with 'cortex-local serve'`);
-  }
+  const server = serverOf(values);
+  const base = server.base;
+  const answer = (await getJson(server, '/')) as { apis?: unknown };
+  if (!Array.isArray(answer.apis)) throw new UsageError(`the server at ${base} answered GET / without a list of APIs; is it cortex-local?`);
+  let apis = answer.apis as ApiSummary[];
   const name = positionals[0];
   if (name !== undefined) {
     const api = apis.find((a) => a.api === name);
@@ -87,9 +79,10 @@ export async function get(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** An error's first line: a predictor's summary (`predictor.py:3: class PythonPredictor not found …`), not its traceback. */
 function firstLine(text: string | null | undefined): string | undefined {
   if (!text) return undefined;
-  return text.trim().split('\n').at(-1);
+  return text.trim().split('\n')[0];
 }
 
 function table(rows: string[][]): string {

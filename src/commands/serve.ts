@@ -1,5 +1,6 @@
 // `cortex-local serve [PATH]`: validate, start every API, serve until a signal.
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { App } from '../app.ts';
@@ -7,11 +8,12 @@ import { autoscalerTimeScale } from '../autoscale/autoscaler.ts';
 import { parseDuration } from '../config/duration.ts';
 import { loadConfigIsolated } from '../config/load-isolated.ts';
 import { formatConfigIssues } from '../config/report.ts';
-import { parseCommand } from './args.ts';
 import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
 import { discoverGpus } from '../pool/gpus.ts';
+import { DEFAULT_MAX_QUEUED_BYTES } from '../http/byte-budget.ts';
 import { prepareProject } from '../project/prepare.ts';
 import { DEFAULT_MAX_BODY } from '../http/server.ts';
+import { parseCommand } from './args.ts';
 
 const help = `usage: cortex-local serve [PATH] [options]
 
@@ -24,8 +26,19 @@ options:
   --python P          python interpreter for the workers (default $CORTEX_LOCAL_PYTHON or python3)
   --gpus LIST         GPU indices to use, e.g. 0,1 ("none" for none); default: nvidia-smi
   --max-body BYTES    largest request body accepted (default 10485760)
+  --body-timeout DUR  how long a request body may take to arrive (default 30s; 408 past it)
+  --max-queued-bytes BYTES
+                      request bodies held for requests not yet answered, all
+                      APIs together, past which requests get 503 (default 268435456)
   --init-timeout DUR  how long a predictor's __init__ may take (default 10m)
+  --exit-on-init-error  exit 1 when an API's __init__ has failed 5 times in a
+                      row (default: that API is marked failed, the others serve)
+  --predict-timeout DUR  answer 504 to a request whose predict() runs longer, and
+                      restart its worker (default: no limit, as in Cortex)
+  --enforce-mem       make compute.mem a limit on each replica's processes
+                      (default: a request, reserved, as in Cortex 0.15)
   --api-key KEY       require "Authorization: Bearer KEY" on every request
+                      (at least 16 characters, no spaces)
   --http-threads N    run the HTTP front door on N threads of its own (default 0:
                       on the main thread): more requests per second under many
                       connections, more latency for each (see README, Performance)
@@ -43,17 +56,22 @@ const MAX_HTTP_THREADS = 64;
 
 export async function serve(argv: string[]): Promise<number> {
   const parsed = parseCommand('serve', argv, {
-      port: { type: 'string', default: '8888' },
-      host: { type: 'string', default: '127.0.0.1' },
-      python: { type: 'string' },
-      gpus: { type: 'string' },
-      'max-body': { type: 'string' },
-      'init-timeout': { type: 'string', default: '10m' },
-      'api-key': { type: 'string' },
-      'http-threads': { type: 'string', default: '0' },
-      insecure: { type: 'boolean', default: false },
-      'no-install': { type: 'boolean', default: false },
-      'allow-dependencies-sh': { type: 'boolean', default: false },
+    port: { type: 'string', default: '8888' },
+    host: { type: 'string', default: '127.0.0.1' },
+    python: { type: 'string' },
+    gpus: { type: 'string' },
+    'max-body': { type: 'string' },
+    'body-timeout': { type: 'string', default: '30s' },
+    'max-queued-bytes': { type: 'string' },
+    'init-timeout': { type: 'string', default: '10m' },
+    'exit-on-init-error': { type: 'boolean', default: false },
+    'predict-timeout': { type: 'string' },
+    'enforce-mem': { type: 'boolean', default: false },
+    'api-key': { type: 'string' },
+    'http-threads': { type: 'string', default: '0' },
+    insecure: { type: 'boolean', default: false },
+    'no-install': { type: 'boolean', default: false },
+    'allow-dependencies-sh': { type: 'boolean', default: false },
   }, help);
   if (parsed === null) return 0;
   const { values, positionals } = parsed;
@@ -61,17 +79,30 @@ export async function serve(argv: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
   const host = values.host;
+  if (values['api-key'] !== undefined) checkApiKey(values['api-key']);
   if (!isLoopback(host) && values['api-key'] === undefined && !values.insecure) {
     throw new UsageError(`--host ${host} would expose the APIs beyond this machine: add --api-key KEY, or --insecure to allow it without one`);
   }
   const maxBody = values['max-body'] === undefined ? DEFAULT_MAX_BODY : Number(values['max-body']);
   if (!Number.isInteger(maxBody) || maxBody <= 0) throw new UsageError(`--max-body must be a positive number of bytes, got "${values['max-body']}"`);
+  // One body of --max-body must always fit.
+  const maxQueuedBytes = values['max-queued-bytes'] === undefined ? Math.max(DEFAULT_MAX_QUEUED_BYTES, maxBody) : Number(values['max-queued-bytes']);
+  if (!Number.isSafeInteger(maxQueuedBytes) || maxQueuedBytes < maxBody) {
+    throw new UsageError(`--max-queued-bytes must be a number of bytes no smaller than --max-body (${maxBody}), got "${values['max-queued-bytes']}"`);
+  }
+  const bodyTimeout = parseDuration(values['body-timeout']);
+  if (bodyTimeout === null || bodyTimeout <= 0) throw new UsageError(`--body-timeout must be a duration such as 30s or 2m, got "${values['body-timeout']}"`);
   const httpThreads = Number(values['http-threads']);
   if (!Number.isInteger(httpThreads) || httpThreads < 0 || httpThreads > MAX_HTTP_THREADS) {
     throw new UsageError(`--http-threads must be an integer from 0 to ${MAX_HTTP_THREADS}, got "${values['http-threads']}"`);
   }
   const initTimeout = parseDuration(values['init-timeout']);
   if (initTimeout === null || initTimeout <= 0) throw new UsageError(`--init-timeout must be a duration such as 90s or 10m, got "${values['init-timeout']}"`);
+  let predictTimeout: number | null = null;
+  if (values['predict-timeout'] !== undefined) {
+    predictTimeout = parseDuration(values['predict-timeout']);
+    if (predictTimeout === null || predictTimeout <= 0) throw new UsageError(`--predict-timeout must be a duration such as 30s or 2m, got "${values['predict-timeout']}"`);
+  }
   const chosen = values.python ?? process.env.CORTEX_LOCAL_PYTHON ?? 'python3';
   // Workers start in the project folder: a relative path such as .venv/bin/python
   // means relative to where serve was run. A bare name is looked up on PATH.
@@ -119,6 +150,10 @@ export async function serve(argv: string[]): Promise<number> {
   if (!project.ok) {
     for (const api of config.apis) unavailable.set(api.name, project.error);
     log(`${config.apis.map((a) => `api ${a.name}`).join(', ')}: cannot start:\n${project.error}`);
+    if (values['exit-on-init-error']) {
+      log('shutting down (--exit-on-init-error)');
+      return 1;
+    }
   }
 
   const app = new App({
@@ -129,12 +164,16 @@ export async function serve(argv: string[]): Promise<number> {
     port,
     gpus: gpuDiscovery.gpus,
     maxBody,
+    bodyTimeoutMs: bodyTimeout * 1000,
+    maxQueuedBytes,
     apiKey: values['api-key'],
     httpThreads,
     initTimeoutMs: initTimeout * 1000,
+    predictTimeoutMs: predictTimeout === null ? null : predictTimeout * 1000,
+    enforceMem: values['enforce-mem'],
     autoscalerTimeScale: autoscalerTimeScale(process.env),
     log,
-    output: (label, _stream, line) => process.stdout.write(`[${label}] ${line}\n`),
+    output: writeOutput,
   });
   const addr = await app.listen();
   const base = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
@@ -147,6 +186,7 @@ export async function serve(argv: string[]): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let signals = 0;
+    let exitCode = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
@@ -157,10 +197,13 @@ export async function serve(argv: string[]): Promise<number> {
       }
       const inFlight = app.pools.reduce((n, p) => n + p.inFlight, 0);
       log(`${signal}: shutting down; finishing ${inFlight} in-flight request${inFlight === 1 ? '' : 's'} (send ${signal} again to force)`);
+      stop();
+    };
+    const stop = () =>
       app.stop().then(
         () => {
           log('stopped');
-          resolve(0);
+          resolve(exitCode);
         },
         (err: unknown) => {
           log(`error while stopping: ${(err as Error).message}`);
@@ -168,10 +211,50 @@ export async function serve(argv: string[]): Promise<number> {
           resolve(1);
         },
       );
-    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A closed terminal: drain as for SIGTERM rather than die with requests in flight.
+    process.on('SIGHUP', onSignal);
+    if (values['exit-on-init-error']) {
+      for (const pool of app.pools) {
+        pool.once('failed', () => {
+          if (signals++ > 0) return;
+          exitCode = 1;
+          log(`api ${pool.api.name} failed to initialize: shutting down (--exit-on-init-error)`);
+          stop();
+        });
+      }
+    }
   });
+}
+
+/** The shortest key --api-key takes: a guessable key is no protection once --host leaves loopback. */
+export const MIN_API_KEY_LENGTH = 16;
+
+function checkApiKey(key: string): void {
+  if (key.trim() === '') throw new UsageError('--api-key is empty: give a key of at least 16 characters (e.g. from: openssl rand -hex 16)');
+  if (/[^\x21-\x7e]/.test(key)) {
+    throw new UsageError('--api-key may hold only printable ASCII characters without spaces: clients send it as "Authorization: Bearer KEY"');
+  }
+  if (key.length < MIN_API_KEY_LENGTH) {
+    throw new UsageError(`--api-key is ${key.length} characters long: use at least ${MIN_API_KEY_LENGTH}, a shorter key is guessable (e.g. from: openssl rand -hex 16)`);
+  }
+}
+
+let stdoutDrained: Promise<void> | null = null;
+
+/**
+ * Worker output, one write per chunk however many lines it holds. While the
+ * reader of our stdout lags, a promise: worker output is not read until it
+ * catches up, so a flood of prints slows the worker that prints, not the
+ * server's memory.
+ */
+function writeOutput(label: string, _stream: 'stdout' | 'stderr', lines: string[]): Promise<void> | undefined {
+  if (process.stdout.write(`[${label}] ${lines.join(`\n[${label}] `)}\n`)) return undefined;
+  stdoutDrained ??= once(process.stdout, 'drain').then(() => {
+    stdoutDrained = null;
+  });
+  return stdoutDrained;
 }
 
 function isLoopback(host: string): boolean {

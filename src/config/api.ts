@@ -1,8 +1,9 @@
 // One API item of cortex.yaml → ResolvedApi, reporting every problem
 // (Cortex 0.15 validations.go: _apiValidation, validatePredictor,
 // validateUpdateStrategy). Cross-item rules (duplicates) live in resolve.ts.
-import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { isAbsolute, relative, resolve as resolvePath, sep } from 'node:path';
 import { z } from 'zod';
+import { BUILT_IN_ROUTES } from '../http/routes.ts';
 import { readAutoscaling } from './autoscaling.ts';
 import { check, describeValue, int32, int64, nonEmptyString } from './check.ts';
 import { findTensorFlowModel, holdsAFile, isDirectory, isFile } from './project-files.ts';
@@ -34,6 +35,11 @@ const endpoint = nonEmptyString
   .max(1000)
   .regex(ENDPOINT_CHARS, { error: (iss) => `may contain only letters, digits and _ - . / (got ${JSON.stringify(iss.input)})` })
   .refine((s) => !s.includes('//'), { error: (iss) => `must not contain "//" (got ${JSON.stringify(iss.input)})` })
+  // Cortex 0.15 took these; HTTP clients resolve dot segments before sending
+  // (`/a/../b` goes out as `/b`), so such an endpoint could never be reached.
+  .refine((s) => !s.split('/').some((seg) => seg === '.' || seg === '..'), {
+    error: (iss) => `must not contain "." or ".." path segments: HTTP clients resolve them before sending, so no request could reach it (got ${JSON.stringify(iss.input)})`,
+  })
   .transform(canonicalEndpoint)
   .refine((s) => s !== '/', { error: 'cannot be "/": every API needs its own path' });
 
@@ -112,7 +118,13 @@ export function readApi(item: unknown, projectDir: string, report: Report): ApiR
 
   const apiName = readField(top, ['name'], name, report, { required: true });
   const givenEndpoint = readField(top, ['endpoint'], endpoint, report);
-  const endpointV = givenEndpoint !== undefined ? givenEndpoint : isValid(apiName) ? `/${apiName}` : INVALID;
+  let endpointV = givenEndpoint !== undefined ? givenEndpoint : isValid(apiName) ? `/${apiName}` : INVALID;
+  if (isValid(endpointV) && BUILT_IN_ROUTES.has(endpointV)) {
+    const route = BUILT_IN_ROUTES.get(endpointV);
+    if (givenEndpoint !== undefined) report(['endpoint'], `${JSON.stringify(endpointV)} is the server's own route, ${route}: choose another endpoint`);
+    else report(['endpoint'], `an API named ${JSON.stringify(apiName)} would be served at ${endpointV}, the server's own route ${route}: rename the API or set endpoint: to another path`, { at: ['name'] });
+    endpointV = INVALID;
+  }
   const predictor = readPredictor(top.get('predictor'), top.has('predictor'), projectDir, report);
   const tracker = readTracker(top.get('tracker'), report);
   const compute = readCompute(top.get('compute'), report);
@@ -150,12 +162,20 @@ function readPredictor(raw: unknown, present: boolean, projectDir: string, repor
   const env = readEnv(section, report);
 
   let ok = [type, path, model, signatureKey, pythonPath].every((v) => v !== INVALID) && config !== null && env !== null;
-  if (isValid(path) && !isFile(resolvePath(projectDir, path))) {
+  const pathOutside = isValid(path) ? outsideProject(path, projectDir) : null;
+  if (pathOutside !== null) {
+    at('path', pathOutside);
+    ok = false;
+  } else if (isValid(path) && !isFile(resolvePath(projectDir, path))) {
     at('path', `implementation file does not exist: ${JSON.stringify(path)} (looked for ${resolvePath(projectDir, path)})`);
     ok = false;
   }
   let pythonPathV = projectDir;
-  if (isValid(pythonPath)) {
+  const pythonPathOutside = isValid(pythonPath) ? outsideProject(pythonPath, projectDir) : null;
+  if (pythonPathOutside !== null) {
+    at('python_path', pythonPathOutside);
+    ok = false;
+  } else if (isValid(pythonPath)) {
     pythonPathV = resolvePath(projectDir, pythonPath);
     if (!isDirectory(pythonPathV)) {
       at('python_path', `must be an existing folder (${pythonPathV} is not one)`);
@@ -198,6 +218,23 @@ function readPredictor(raw: unknown, present: boolean, projectDir: string, repor
     python_path: pythonPathV.length > 1 && pythonPathV.endsWith('/') ? pythonPathV.slice(0, -1) : pythonPathV,
     env: env!,
   };
+}
+
+/**
+ * Why a predictor path cannot be used, or null. Cortex 0.15 looked `path` and
+ * `python_path` up among the project's files, keyed by their path relative to
+ * the project folder: an absolute path never named one, and nothing outside
+ * the folder was deployed. Both are refused here, before anything starts.
+ */
+function outsideProject(path: string, projectDir: string): string | null {
+  if (isAbsolute(path)) {
+    return `must be a path relative to the project folder ${projectDir} (got the absolute path ${JSON.stringify(path)}); Cortex 0.15 looked it up among the project's files, where an absolute path names none`;
+  }
+  const rel = relative(projectDir, resolvePath(projectDir, path));
+  if (rel === '..' || rel.startsWith(`..${sep}`)) {
+    return `leaves the project folder ${projectDir} (${JSON.stringify(path)} is ${resolvePath(projectDir, path)}): only the project's own files are served, as Cortex deployed only them; move the file into the folder`;
+  }
+  return null;
 }
 
 function resolveModel(type: PredictorType, model: string, projectDir: string): string | { error: string } {

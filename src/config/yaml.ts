@@ -83,7 +83,7 @@ export function parseYaml(text: string): ParsedYaml {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const errors = doc.errors.map((e) => ({ message: describeYamlError(e.code, e.message), ...pos(e.pos[0]) }));
+  const errors = tabIndentation(doc.errors.map((e) => ({ message: describeYamlError(e.code, e.message), ...pos(e.pos[0]) })), text);
   let value: unknown = null;
   if (errors.length === 0) {
     try {
@@ -105,6 +105,28 @@ export function parseYaml(text: string): ParsedYaml {
       return pos(target?.range?.[0] ?? 0);
     },
   };
+}
+
+/**
+ * A tab in a line's indentation makes the yaml package report a cascade of
+ * errors (11 to 66 in a small file), most of which never say "tab". The
+ * errors from the first tab-indented line the parser objected to on become
+ * one that does; errors before that line cannot come from it and stay.
+ */
+function tabIndentation(errors: YamlProblem[], text: string): YamlProblem[] {
+  if (errors.length === 0) return errors;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const indent = /^[ \t]*/.exec(lines[i])![0];
+    const tab = indent.indexOf('\t');
+    if (tab === -1 || indent.length === lines[i].replace(/\r$/, '').length) continue;
+    const line = i + 1;
+    // A tab inside a block scalar's text is content, not indentation: only a line the parser objected to counts.
+    if (!errors.some((e) => e.line === line)) continue;
+    const before = errors.filter((e) => e.line < line);
+    return [...before, { message: 'a tab indents this line: YAML forbids tabs for indentation; indent with spaces', line, column: tab + 1 }];
+  }
+  return errors;
 }
 
 function describeYamlError(code: string, message: string): string {

@@ -5,7 +5,7 @@
 // shared memory (pool/admission.ts) on whichever thread the request arrived.
 import type { Metrics, Tally } from '../metrics/registry.ts';
 import type { ApiPool } from '../pool/api-pool.ts';
-import type { Job } from '../pool/job.ts';
+import type { Job, Ticket } from '../pool/job.ts';
 
 /** One API as the front door reaches it. */
 export interface Gate {
@@ -20,9 +20,8 @@ export interface Gate {
   tryAdmit(): boolean;
   /** an admitted request that will never be dispatched */
   release(): void;
-  dispatch(job: Job): void;
-  /** the client of a dispatched job went away before its answer: a job still queued is dropped */
-  abandon(job: Job): void;
+  /** the ticket's abandon(): the client went away before its answer */
+  dispatch(job: Job): Ticket;
   /** counts a 503 in cortex_local_requests_total */
   refused(): void;
 }
@@ -35,6 +34,8 @@ export interface ApiSummary {
   desired_replicas: number;
   replicas: Record<string, number>;
   in_flight: number;
+  /** clients that left before their answer: while their request waited, or while it executed */
+  abandoned: { waiting: number; executing: number };
   last_error: string | null;
   detail: unknown[];
   /** onnx/tensorflow APIs: the model's inputs ({name: {shape, type}}), as Cortex 0.15's GET showed them */
@@ -63,6 +64,7 @@ function summarize(pool: ApiPool): ApiSummary {
     desired_replicas: s.desired_replicas,
     replicas: s.replicas,
     in_flight: s.in_flight,
+    abandoned: s.abandoned,
     last_error: s.last_error,
     detail: s.detail,
     ...(s.model_signature === null ? {} : { model_signature: s.model_signature }),
@@ -110,12 +112,8 @@ class PoolGate implements Gate {
     this.#pool.release();
   }
 
-  dispatch(job: Job): void {
-    this.#pool.dispatch(job);
-  }
-
-  abandon(job: Job): void {
-    job.cancelled = true;
+  dispatch(job: Job): Ticket {
+    return this.#pool.dispatch(job);
   }
 
   refused(): void {

@@ -1,18 +1,28 @@
-// JSON answers of the front door, with the headers every answer carries.
+// Answers of the front door, with the headers every answer carries: CORS as
+// in Cortex (any origin), the request's X-Request-Id, and that id exposed to
+// browser scripts. A CORS preflight gets the methods and the headers a page
+// may send: Authorization among them by name, as a wildcard does not cover it.
 import type { ServerResponse } from 'node:http';
 
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-allow-headers': '*',
+  'access-control-expose-headers': 'x-request-id, retry-after',
 } as const;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, extra?: Record<string, string>): void {
+export const PREFLIGHT_HEADERS = {
+  ...CORS_HEADERS,
+  'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
+  'access-control-allow-headers': 'authorization, content-type, x-request-id',
+  'access-control-max-age': '86400',
+} as const;
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, extra?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
   const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
     ...CORS_HEADERS,
     ...extra,
+    'x-request-id': requestId,
     'content-type': 'application/json',
     'content-length': data.length,
   });
@@ -24,7 +34,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
 /**
  * The 503 of an API that admits no more requests, made for the overload path:
  * `prefix` is the cached answer up to its request id (`{"error":…,"api":…,"request_id":`,
- * see Refusal in server.ts) and the id is spliced in, so the only per-request
+ * see Refusal in refusal.ts) and the id is spliced in, so the only per-request
  * work is one concatenation. The body goes to node:http as a string, which it
  * joins to the head and writes in one `write` (a Buffer takes a writev of two).
  * `callerId`: the client's own x-request-id, escaped with JSON.stringify; an
@@ -35,8 +45,7 @@ export function sendRefusal(res: ServerResponse, prefix: string, requestId: stri
   const body = callerId === undefined ? `${prefix}"${requestId}"}` : `${prefix}${JSON.stringify(callerId)}}`;
   res.writeHead(503, {
     'access-control-allow-origin': '*',
-    'access-control-allow-methods': 'GET, POST, OPTIONS',
-    'access-control-allow-headers': '*',
+    'access-control-expose-headers': 'x-request-id, retry-after',
     'retry-after': '1',
     'x-request-id': requestId,
     'content-type': 'application/json',
@@ -52,6 +61,7 @@ export function sendRaw(res: ServerResponse, status: number, contentType: string
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
     'access-control-allow-origin': '*',
+    'access-control-expose-headers': 'x-request-id, retry-after',
     'content-type': contentType,
     'content-length': data.length,
     'x-request-id': requestId,
@@ -59,6 +69,14 @@ export function sendRaw(res: ServerResponse, status: number, contentType: string
   res.end(data);
 }
 
-export function truncate(text: string, max = 10_000): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+/**
+ * A whole HTTP/1.1 answer as bytes, for a socket node:http gave up parsing
+ * (it has no ServerResponse); the connection closes after it.
+ */
+export function rawAnswer(status: number, reason: string, body: unknown, requestId: string, extra: Record<string, string> = {}): string {
+  const text = JSON.stringify(body);
+  const headers = { ...CORS_HEADERS, ...extra, 'x-request-id': requestId };
+  const head = [`HTTP/1.1 ${status} ${reason}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  head.push('content-type: application/json', `content-length: ${Buffer.byteLength(text)}`, 'connection: close');
+  return `${head.join('\r\n')}\r\n\r\n${text}`;
 }

@@ -1,38 +1,54 @@
-// The front door: one node:http server for every API. Admission happens
-// before the body is read, so an over-capacity request is refused at once.
-// The same class serves on the main thread and on each front-door thread;
-// what it asks of the APIs goes through a Backend (backend.ts).
+// The front door: one node:http server for every API. A prediction request is
+// admitted once its body has arrived, so a slow upload holds no slot and
+// drives no autoscaling; one that finds the API at capacity when its headers
+// arrive is refused at once, its body never read. The same class serves on
+// the main thread and on each front-door thread; what it asks of the APIs
+// goes through a Backend (backend.ts).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { CrashReport } from '../pool/job.ts';
-import { Kind } from '../python-bridge/frames.ts';
+import type { Job, Ticket } from '../pool/job.ts';
+import type { Reply } from '../pool/reply.ts';
 import { ApiKey } from './api-key.ts';
 import type { Backend, Gate } from './backend.ts';
+import { BodyDeadlines, DEFAULT_BODY_TIMEOUT_MS } from './body-deadlines.ts';
+import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES } from './byte-budget.ts';
+import { forLog } from './log-text.ts';
 import { Refusal } from './refusal.ts';
-import { CORS_HEADERS, sendJson, sendRaw, sendRefusal, truncate } from './responses.ts';
-import { splitUrl, wantsDebug } from './routes.ts';
+import { RefusalTally, RefusedFor } from './refusal-tally.ts';
+import { PREFLIGHT_HEADERS, CORS_HEADERS, rawAnswer, sendJson, sendRaw, sendRefusal } from './responses.ts';
+import { BUILT_IN_ROUTES, splitUrl, wantsDebug } from './routes.ts';
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
-/** How long a connection answered early (413) keeps reading its client's upload before it closes. */
+/** How long a connection answered early (413, 408) keeps reading its client's upload before it closes. */
 export const LINGER_MS = 2_000;
 
 const GET_MESSAGE = 'make a prediction by sending a post request to this endpoint with a json payload';
 
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
 export interface FrontDoorOptions {
   backend: Backend;
   maxBody?: number;
-  /** when set, every request but /healthz must carry `Authorization: Bearer KEY` */
+  /** when set, every request but /healthz and CORS preflights must carry `Authorization: Bearer KEY` */
   apiKey?: string;
+  /** how long a request body may take to arrive; past it, 408 */
+  bodyTimeoutMs?: number;
+  /** bytes of bodies held for requests not yet answered, shared by every front door of the server (--max-queued-bytes) */
+  queuedBytes?: ByteBudget;
+  /** 503s by API and reason, shared by every front door of the server and summarised in the log */
+  refusals?: RefusalTally;
 }
 
-/** An API as the front door sees it: its gate, its index in the backend, and its cached refusal. */
+/** An API as the front door sees it: its gate, its index in the backend, and its cached refusals. */
 interface Route {
   gate: Gate;
   index: number;
   refusal: Refusal;
+  /** the 503 of --max-queued-bytes, up to its request id (see sendRefusal) */
+  overQueuedBytes: string;
 }
 
 export class FrontDoor {
@@ -41,29 +57,80 @@ export class FrontDoor {
   readonly #backend: Backend;
   readonly #maxBody: number;
   readonly #apiKey: ApiKey | null;
+  readonly #queuedBytes: ByteBudget;
+  readonly #refusals: RefusalTally;
+  /** the bodies still arriving, each with what to do when its time is up */
+  readonly #deadlines: BodyDeadlines<() => void>;
+  readonly #sweep: NodeJS.Timeout;
+  /** requests that asked `Expect: 100-continue`: the 100 goes out only when the body is wanted */
+  readonly #expectsContinue = new WeakSet<IncomingMessage>();
+  /** sockets node:http gave up parsing, already answered */
+  readonly #broken = new WeakSet<Duplex>();
   #closing = false;
 
   constructor(opts: FrontDoorOptions) {
     this.#backend = opts.backend;
-    opts.backend.gates.forEach((gate, index) => this.#byEndpoint.set(gate.endpoint, { gate, index, refusal: new Refusal(gate) }));
+    this.#queuedBytes = opts.queuedBytes ?? new ByteBudget(DEFAULT_MAX_QUEUED_BYTES);
+    this.#refusals = opts.refusals ?? new RefusalTally(opts.backend.gates.length);
+    const overQueuedBytes = `the server holds ${this.#queuedBytes.limit} bytes of request bodies not yet answered (--max-queued-bytes); retry later`;
+    opts.backend.gates.forEach((gate, index) =>
+      this.#byEndpoint.set(gate.endpoint, {
+        gate,
+        index,
+        refusal: new Refusal(gate),
+        overQueuedBytes: `${JSON.stringify({ error: overQueuedBytes, api: gate.name }).slice(0, -1)},"request_id":`,
+      }),
+    );
     this.#maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
     this.#apiKey = opts.apiKey === undefined ? null : new ApiKey(opts.apiKey);
+    const bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+    this.#deadlines = new BodyDeadlines(bodyTimeoutMs);
+    this.#sweep = setInterval(() => {
+      for (const expire of this.#deadlines.expired()) expire();
+    }, Math.min(1000, Math.max(10, bodyTimeoutMs / 4)));
+    this.#sweep.unref();
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#handle(req, res));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket));
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      this.#expectsContinue.add(req);
+      this.#handle(req, res);
+    });
+    this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      sendJson(res, 417, { error: `Expect: ${forLog(String(req.headers.expect), 200)} is not supported (only 100-continue is)` }, requestIdOf(req));
+    });
+    // Without a listener node:http drops a CONNECT without a word.
+    this.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => socket.destroy());
+      socket.end(rawAnswer(405, 'Method Not Allowed', { error: 'CONNECT is not supported: this server is no proxy' }, requestIdOf(req), { allow: 'GET, HEAD, POST, OPTIONS' }));
+    });
   }
 
-  /** Requests node:http cannot parse still get a JSON answer, then the connection closes. */
+  /**
+   * Requests node:http cannot parse still get a JSON answer, then the
+   * connection closes. A request parsed before the malformed one (pipelined
+   * on the same connection) is answered first.
+   */
   #clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (this.#broken.has(socket)) return;
+    this.#broken.add(socket);
     if (!socket.writable || err.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
-    const [status, reason] =
-      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large']
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout']
-          : [400, 'Bad Request'];
-    const body = JSON.stringify({ error: `malformed HTTP request: ${err.message}` });
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    const [status, reason, error] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', `request headers are larger than the server accepts: ${err.message}`]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request did not arrive in time']
+          : err.code === 'HPE_INVALID_METHOD' && isMethodToken(err) ? [501, 'Not Implemented', 'unknown HTTP method: this server answers GET, HEAD, POST and OPTIONS']
+            : [400, 'Bad Request', `malformed HTTP request: ${err.message}`];
+    const answer = rawAnswer(status, reason, { error }, randomUUID());
+    const endWhenAnswered = () => {
+      // node:http's own record of the answer the connection is writing; the
+      // next pipelined one is attached when it finishes.
+      const current = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (current) current.once('finish', endWhenAnswered);
+      else if (socket.writable) socket.end(answer);
+    };
+    endWhenAnswered();
   }
 
   /** Resolves with the port bound; `reusePort` lets the other front-door threads bind the same one. */
@@ -88,11 +155,13 @@ export class FrontDoor {
 
   /** After beginShutdown and the last answer: closes the connections still open. */
   close(): Promise<void> {
+    clearInterval(this.#sweep);
     this.server.closeAllConnections();
     return Promise.resolve();
   }
 
   kill(): void {
+    clearInterval(this.#sweep);
     this.server.close();
     this.server.closeAllConnections();
   }
@@ -100,147 +169,189 @@ export class FrontDoor {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const { path, query } = splitUrl(req.url ?? '/');
     if (this.#closing) res.shouldKeepAlive = false;
+    const method = req.method;
+    const callerId = req.headers['x-request-id'] as string | undefined;
+    // A browser sends its preflight without credentials: it cannot carry the key.
+    if (method === 'OPTIONS') return this.#preflight(res, callerId ?? randomUUID());
     if (this.#apiKey !== null && path !== '/healthz' && !this.#apiKey.accepts(req.headers.authorization)) {
-      sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' });
+      sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' }, callerId ?? randomUUID(), { 'www-authenticate': 'Bearer' });
       return;
     }
-    const backend = this.#backend;
     const route = this.#byEndpoint.get(path);
+    if (route !== undefined && method === 'POST') return this.#predict(route, req, res, query, callerId);
+    const requestId = callerId ?? randomUUID();
+    const backend = this.#backend;
+    const reading = method === 'GET' || method === 'HEAD';
     if (route !== undefined) {
-      if (req.method === 'POST') return this.#predict(route, req, res, query);
-      if (req.method === 'GET') return this.#answer(res, backend.summary(route.index).then((s) => [200, { message: GET_MESSAGE, ...s }]));
-      if (req.method === 'OPTIONS') return this.#preflight(res);
-      return sendJson(res, 405, { error: `method ${req.method} is not allowed on ${path}: use POST`, api: route.gate.name }, { allow: 'GET, POST, OPTIONS' });
+      if (reading) return this.#answer(res, requestId, backend.summary(route.index).then((s) => [200, { message: GET_MESSAGE, ...s }]));
+      return sendJson(res, 405, { error: `method ${method} is not allowed on ${path}: use POST`, api: route.gate.name }, requestId, { allow: 'GET, HEAD, POST, OPTIONS' });
     }
-    if (req.method === 'GET' || req.method === 'HEAD') {
-      if (path === '/healthz') return sendJson(res, 200, { ok: true });
+    if (BUILT_IN_ROUTES.has(path)) {
+      if (!reading) return sendJson(res, 405, { error: `method ${method} is not allowed on ${path}: use GET` }, requestId, { allow: 'GET, HEAD, OPTIONS' });
+      if (path === '/healthz') return sendJson(res, 200, { ok: true }, requestId);
       if (path === '/readyz') {
-        return this.#answer(res, backend.notReady().then((notReady) => [notReady.length === 0 ? 200 : 503, { ready: notReady.length === 0, not_ready: notReady }]));
+        return this.#answer(res, requestId, backend.notReady().then((notReady) => [notReady.length === 0 ? 200 : 503, { ready: notReady.length === 0, not_ready: notReady }]));
       }
-      if (path === '/metrics') return void this.#sendMetrics(res);
-      if (path === '/') return this.#answer(res, Promise.all(backend.gates.map((_, i) => backend.summary(i))).then((apis) => [200, { apis }]));
+      if (path === '/metrics') return void this.#sendMetrics(res, requestId);
+      return this.#answer(res, requestId, Promise.all(backend.gates.map((_, i) => backend.summary(i))).then((apis) => [200, { apis }]));
     }
-    if (req.method === 'OPTIONS') return this.#preflight(res);
-    sendJson(res, 404, {
-      error: `no API at ${path}`,
-      endpoints: backend.gates.map((g) => g.endpoint),
-    });
+    sendJson(res, 404, { error: `no API at ${path}`, endpoints: backend.gates.map((g) => g.endpoint) }, requestId);
   }
 
   /** A status answer that the backend may have to fetch from another thread. */
-  #answer(res: ServerResponse, answer: Promise<[number, unknown]>): void {
+  #answer(res: ServerResponse, requestId: string, answer: Promise<[number, unknown]>): void {
     answer.then(
-      ([status, body]) => sendJson(res, status, body),
-      (err: unknown) => sendJson(res, 500, { error: `could not read the server's state: ${(err as Error).message}` }),
+      ([status, body]) => sendJson(res, status, body, requestId),
+      (err: unknown) => sendJson(res, 500, { error: `could not read the server's state: ${(err as Error).message}` }, requestId),
     );
   }
 
-  #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string): void {
+  /** A 503 of an API, counted for /metrics and for the log's summary. */
+  #refuse(route: Route, res: ServerResponse, callerId: string | undefined, why: RefusedFor): void {
+    route.gate.refused();
+    this.#refusals.count(route.index, why);
+    const prefix = why === RefusedFor.QueuedBytes ? route.overQueuedBytes : route.refusal.prefix(why === RefusedFor.Closing);
+    sendRefusal(res, prefix, callerId ?? randomUUID(), callerId);
+  }
+
+  #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string, callerId: string | undefined): void {
     const { gate, index } = route;
-    const backend = this.#backend;
-    const callerId = req.headers['x-request-id'] as string | undefined;
-    if (this.#closing || !gate.tryAdmit()) {
-      // The overload path: as little work as the answer allows (refusal.ts,
-      // sendRefusal). The body is not read; node:http discards it after the
-      // answer (req._dump), so the connection stays usable for the next request.
-      gate.refused();
-      sendRefusal(res, route.refusal.prefix(this.#closing), callerId ?? randomUUID(), callerId);
-      return;
-    }
-    const api = gate.name;
+    // The overload path: as little work as the answer allows (refusal.ts,
+    // sendRefusal). The body is not read; node:http discards it after the
+    // answer (req._dump), so the connection stays usable for the next request.
+    if (this.#closing) return this.#refuse(route, res, callerId, RefusedFor.Closing);
+    if (gate.inFlight >= gate.readyReplicas * gate.maxReplicaConcurrency) return this.#refuse(route, res, callerId, RefusedFor.Capacity);
     const requestId = callerId ?? randomUUID();
-    const started = performance.now();
+    const api = gate.name;
+    const backend = this.#backend;
+    const budget = this.#queuedBytes;
     const declared = Number(req.headers['content-length']);
-    if (declared > this.#maxBody) {
-      gate.release();
-      this.#tooLarge(res, index, api, requestId);
-      return;
+    if (declared > this.#maxBody) return this.#endEarly(res, index, 413, `request body is larger than the limit of ${this.#maxBody} bytes (--max-body)`, api, requestId);
+    // Bytes held for this request: all of a declared length at once, else chunk by chunk.
+    let held = 0;
+    if (declared > 0) {
+      if (!budget.tryTake(declared)) return this.#refuse(route, res, callerId, RefusedFor.QueuedBytes);
+      held = declared;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let done = false;
-    const fail = () => {
-      if (done) return;
-      done = true;
-      gate.release();
+    let reading = true;
+    let ticket: Ticket | null = null;
+    const expire = () => {
+      if (!reading) return;
+      reading = false;
+      const of = declared >= 0 ? ` of ${declared}` : '';
+      this.#endEarly(res, index, 408, `the request body did not arrive within ${this.#deadlines.timeoutMs / 1000} s (--body-timeout): ${size}${of} bytes came`, api, requestId);
     };
+    const stopReading = () => {
+      reading = false;
+      this.#deadlines.done(expire);
+    };
+    this.#deadlines.start(expire);
+    res.once('close', () => {
+      stopReading();
+      budget.give(held);
+      held = 0;
+      if (ticket !== null && !res.writableFinished) ticket.abandon();
+    });
+    if (this.#expectsContinue.has(req)) res.writeContinue();
     req.on('data', (chunk: Buffer) => {
-      if (done) return;
+      if (!reading) return;
       size += chunk.length;
       if (size > this.#maxBody) {
-        fail();
-        this.#tooLarge(res, index, api, requestId);
+        stopReading();
+        this.#endEarly(res, index, 413, `request body is larger than the limit of ${this.#maxBody} bytes (--max-body)`, api, requestId);
         return;
+      }
+      if (size > held) {
+        if (!budget.tryTake(size - held)) {
+          stopReading();
+          res.shouldKeepAlive = false;
+          lingerOnClose(res.socket);
+          this.#refuse(route, res, callerId, RefusedFor.QueuedBytes);
+          return;
+        }
+        held = size;
       }
       chunks.push(chunk);
     });
-    req.on('error', fail);
-    req.on('aborted', fail);
     req.on('end', () => {
-      if (done) return;
-      done = true;
+      if (!reading) return;
+      stopReading();
+      if (this.#closing) return this.#refuse(route, res, callerId, RefusedFor.Closing);
+      if (!gate.tryAdmit()) return this.#refuse(route, res, callerId, RefusedFor.Capacity);
+      const started = performance.now();
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       const debug = wantsDebug(query);
-      if (debug) backend.log(`[${api}] request ${requestId} payload: ${truncate(body.toString('utf8'))}`);
+      if (debug) backend.log(`[${api}] request ${forLog(requestId)} payload: ${forLog(body.toString('utf8'))}`);
       const finish = (status: number) => backend.answered(index, status, (performance.now() - started) / 1000);
-      const job = {
+      const job: Job = {
         body,
-        cancelled: false,
-        settle: (kind: number, payload: Buffer) => {
-          if (debug) backend.log(`[${api}] request ${requestId} prediction: ${truncate(payload.toString('utf8'))}`);
-          switch (kind) {
-            case Kind.RESULT_JSON:
-              sendRaw(res, 200, 'application/json', payload, requestId);
+        reply: (reply: Reply) => {
+          switch (reply.kind) {
+            case 'prediction':
+              if (debug) backend.log(`[${api}] request ${forLog(requestId)} prediction: ${forLog(reply.body.toString('utf8'))}`);
+              sendRaw(res, 200, reply.contentType, reply.body, requestId);
               return finish(200);
-            case Kind.RESULT_BYTES:
-              sendRaw(res, 200, 'application/octet-stream', payload, requestId);
-              return finish(200);
-            case Kind.BAD_REQUEST:
-              sendJson(res, 400, { error: payload.toString('utf8'), api, request_id: requestId }, { 'x-request-id': requestId });
+            case 'bad-request':
+              sendJson(res, 400, { error: reply.message, api, request_id: requestId }, requestId);
               return finish(400);
-            default: {
-              const { error, traceback } = JSON.parse(payload.toString('utf8')) as { error: string; traceback: string };
-              backend.log(`[${api}] request ${requestId} failed in predict():\n${traceback.trimEnd()}`);
-              sendJson(res, 500, { error, api, request_id: requestId }, { 'x-request-id': requestId });
+            case 'predict-error':
+              backend.log(`[${api}] request ${forLog(requestId)} failed in predict():\n${reply.traceback.trimEnd()}`);
+              sendJson(res, 500, { error: reply.error, api, request_id: requestId }, requestId);
               return finish(500);
-            }
+            case 'worker-crashed':
+              sendJson(res, 502, { error: reply.message, code: reply.code, api, request_id: requestId }, requestId);
+              return finish(502);
+            case 'timed-out':
+              sendJson(res, 504, { error: reply.message, code: reply.code, api, request_id: requestId }, requestId);
+              return finish(504);
+            case 'unavailable':
+              sendJson(res, 503, { error: reply.message, api, request_id: requestId }, requestId);
+              return finish(503);
           }
         },
-        crash: (error: CrashReport) => {
-          sendJson(res, 502, { error: error.message, code: error.code, api, request_id: requestId }, { 'x-request-id': requestId });
-          finish(502);
-        },
       };
-      res.once('close', () => {
-        if (!res.writableFinished) gate.abandon(job);
-      });
-      gate.dispatch(job);
+      ticket = gate.dispatch(job);
     });
   }
 
-  #tooLarge(res: ServerResponse, gate: number, api: string, requestId: string): void {
-    this.#backend.answered(gate, 413, null);
-    // The rest of the body is not read: close the connection after answering,
-    // but not at once (see lingerOnClose).
+  /**
+   * An answer before the body is all read (413, 408): the rest of it is not
+   * read, so the connection closes after the answer, but not at once (see
+   * lingerOnClose).
+   */
+  #endEarly(res: ServerResponse, gate: number, status: 413 | 408, error: string, api: string, requestId: string): void {
+    this.#backend.answered(gate, status, null);
     res.shouldKeepAlive = false;
     lingerOnClose(res.socket);
-    sendJson(res, 413, { error: `request body is larger than the limit of ${this.#maxBody} bytes (--max-body)`, api, request_id: requestId }, { connection: 'close', 'x-request-id': requestId });
+    sendJson(res, status, { error, api, request_id: requestId }, requestId, { connection: 'close' });
   }
 
-  #preflight(res: ServerResponse): void {
-    res.writeHead(204, { ...CORS_HEADERS, 'access-control-max-age': '86400' });
+  #preflight(res: ServerResponse, requestId: string): void {
+    res.writeHead(204, { ...PREFLIGHT_HEADERS, 'x-request-id': requestId });
     res.end();
   }
 
-  async #sendMetrics(res: ServerResponse): Promise<void> {
+  async #sendMetrics(res: ServerResponse, requestId: string): Promise<void> {
     try {
       const { contentType, text } = await this.#backend.metrics();
-      res.writeHead(200, { 'content-type': contentType });
+      res.writeHead(200, { ...CORS_HEADERS, 'x-request-id': requestId, 'content-type': contentType });
       res.end(text);
     } catch (err) {
-      sendJson(res, 500, { error: `could not collect the metrics: ${(err as Error).message}` });
+      sendJson(res, 500, { error: `could not collect the metrics: ${(err as Error).message}` }, requestId);
     }
   }
+}
+
+/** A request line starting with a well-formed method name (RFC 9110 token) that node:http does not know: a 501, where garbage is a 400. */
+function isMethodToken(err: NodeJS.ErrnoException): boolean {
+  const raw = (err as NodeJS.ErrnoException & { rawPacket?: Buffer }).rawPacket;
+  return raw !== undefined && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ \//.test(raw.subarray(0, 64).toString('latin1'));
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  return (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
 }
 
 /**

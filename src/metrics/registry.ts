@@ -18,6 +18,7 @@ export class Metrics {
   readonly #latency: Histogram<'api'>;
   readonly #latencyChildren = new Map<string, Histogram.Internal<'api'>>();
   readonly #decisions: Counter<'api' | 'direction'>;
+  #queuedBodyBytes: () => number = () => 0;
 
   constructor(pools: () => Iterable<ApiPool>) {
     const registers = [this.registry];
@@ -50,6 +51,15 @@ export class Metrics {
       labelNames: ['api', 'direction'],
       registers,
     });
+    const queuedBodyBytes = () => this.#queuedBodyBytes();
+    new Gauge({
+      name: 'cortex_local_queued_body_bytes',
+      help: 'Bytes of request bodies held for requests not yet answered, all APIs together (serve --max-queued-bytes caps them)',
+      registers,
+      collect() {
+        this.set(queuedBodyBytes());
+      },
+    });
     new Gauge({
       name: 'cortex_local_in_flight_requests',
       help: 'Admitted prediction requests not yet answered (queued or executing)',
@@ -58,6 +68,20 @@ export class Metrics {
       collect() {
         this.reset();
         for (const p of pools()) this.set({ api: p.api.name }, p.inFlight);
+      },
+    });
+    new Counter({
+      name: 'cortex_local_abandoned_requests_total',
+      help: 'Prediction requests whose client left before the answer, by where the request was then (waiting: queued or not yet started; executing)',
+      labelNames: ['api', 'when'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of pools()) {
+          const n = p.abandoned;
+          if (n.waiting > 0) this.inc({ api: p.api.name, when: 'waiting' }, n.waiting);
+          if (n.executing > 0) this.inc({ api: p.api.name, when: 'executing' }, n.executing);
+        }
       },
     });
     new Gauge({
@@ -89,6 +113,11 @@ export class Metrics {
   /** Requests of one API and status code counted elsewhere (in shared memory by another thread): `read` gives the count at each scrape. */
   external(api: string, code: number, read: () => number): void {
     this.#external.push({ labels: { api, code: String(code) }, read });
+  }
+
+  /** Where cortex_local_queued_body_bytes is read from (the front door's ByteBudget, in shared memory). */
+  watchQueuedBodyBytes(read: () => number): void {
+    this.#queuedBodyBytes = read;
   }
 
   request(api: string, code: number, seconds: number | null): void {

@@ -1,13 +1,15 @@
 // An API's admission counters, in shared memory: the pool on the main thread
 // and the front-door threads (serve --http-threads) admit against the same
 // figures. Every operation is an Atomics one, so a request is admitted only
-// while in flight < ready replicas × max_replica_concurrency, whichever thread
-// asks.
+// while in flight < capacity, whichever thread asks. The capacity is ready
+// replicas × max_replica_concurrency, less the share of a worker that is
+// restarting (api-pool.ts, replicaCapacity).
 
 const IN_FLIGHT = 0;
 const READY = 1;
 const STOPPED = 2;
-const SLOTS = 3;
+const CAPACITY = 3;
+const SLOTS = 4;
 
 export class Admission {
   /** hand this to another thread and build an Admission on it there */
@@ -34,7 +36,7 @@ export class Admission {
   }
 
   get capacity(): number {
-    return this.readyReplicas * this.#perReplica;
+    return Atomics.load(this.#slots, CAPACITY);
   }
 
   /** Counts the request in flight, or refuses it: at capacity, or stopped. */
@@ -42,7 +44,7 @@ export class Admission {
     const slots = this.#slots;
     for (;;) {
       const n = Atomics.load(slots, IN_FLIGHT);
-      if (n >= Atomics.load(slots, READY) * this.#perReplica) return false;
+      if (n >= Atomics.load(slots, CAPACITY)) return false;
       if (Atomics.compareExchange(slots, IN_FLIGHT, n, n + 1) === n) break;
     }
     // Counted first, stopped read second, while stop() writes stopped first
@@ -60,8 +62,15 @@ export class Admission {
     if (Atomics.sub(this.#slots, IN_FLIGHT, 1) === 1) Atomics.notify(this.#slots, IN_FLIGHT);
   }
 
+  /** `n` replicas ready, each with every worker serving. */
   setReadyReplicas(n: number): void {
-    Atomics.store(this.#slots, READY, n);
+    this.setServing(n, n * this.#perReplica);
+  }
+
+  /** `ready` replicas serving, admitting up to `capacity` requests. */
+  setServing(ready: number, capacity: number): void {
+    Atomics.store(this.#slots, CAPACITY, capacity);
+    Atomics.store(this.#slots, READY, ready);
   }
 
   /** No request is admitted from now on. */

@@ -33,6 +33,12 @@ export class Fifo<T> {
     return item;
   }
 
+  /** Keeps only the items `keep` accepts, in order. */
+  retain(keep: (item: T) => boolean): void {
+    this.#items = this.#items.slice(this.#head).filter(keep);
+    this.#head = 0;
+  }
+
   drain(): T[] {
     const rest = this.#items.slice(this.#head);
     this.#items = [];

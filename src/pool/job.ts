@@ -1,16 +1,19 @@
-// A prediction request once admitted: what the pool moves between the API
-// queue and workers until it is settled exactly once.
-import type { WorkerCrashedError } from '../errors.ts';
-
-/** What a 502 tells of a crash: a WorkerCrashedError, or its message and code sent from another thread. */
-export type CrashReport = Pick<WorkerCrashedError, 'message' | 'code'>;
+// A prediction request as the front door hands it to the pool, and the ticket
+// it gets back.
+import type { Reply } from './reply.ts';
 
 export interface Job {
   readonly body: Buffer;
-  /** set by the front door when the client went away before an answer */
-  cancelled: boolean;
-  /** a reply frame from the worker (kind from python-bridge/frames.ts) */
-  settle(kind: number, payload: Buffer): void;
-  /** the worker died while this job may have been executing */
-  crash(error: CrashReport): void;
+  /** The answer; called exactly once, unless the job was abandoned first. */
+  reply(reply: Reply): void;
+}
+
+export interface Ticket {
+  /**
+   * The client went away before its answer. A job still waiting (in the API's
+   * queue, or sent to a worker that has not started it) frees its admission
+   * slot at once; one already executing keeps it until it ends (or reaches
+   * --predict-timeout) and is counted as abandoned.
+   */
+  abandon(): void;
 }

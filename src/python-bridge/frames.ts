@@ -13,6 +13,7 @@ export const Kind = {
   BAD_REQUEST: 13,
   PREDICT_ERROR: 14,
   INIT_ERROR: 15,
+  STARTED: 16,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -23,6 +24,13 @@ export function encodeHeader(length: number, id: number, kind: number): Buffer {
   header[8] = kind;
   return header;
 }
+
+/**
+ * The largest frame either side accepts (256 MiB). A length beyond it is not a
+ * frame but garbage: waiting for that many bytes would hang the worker's
+ * requests for ever.
+ */
+export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
 export type FrameHandler = (id: number, kind: number, payload: Buffer) => void;
 
@@ -38,12 +46,19 @@ export class FrameDecoder {
   /** bytes needed before #parts can yield a frame (a header, or a whole frame) */
   #need = HEADER_SIZE;
   readonly #onFrame: FrameHandler;
+  readonly #onMalformed: (reason: string) => void;
+  readonly #maxLength: number;
+  #broken = false;
 
-  constructor(onFrame: FrameHandler) {
+  /** `onMalformed` is called once, at the first length over `maxLength`; nothing is decoded after it. */
+  constructor(onFrame: FrameHandler, onMalformed: (reason: string) => void = () => {}, maxLength = MAX_FRAME_BYTES) {
     this.#onFrame = onFrame;
+    this.#onMalformed = onMalformed;
+    this.#maxLength = maxLength;
   }
 
   push(chunk: Buffer): void {
+    if (this.#broken) return;
     if (this.#parts.length > 0) {
       this.#parts.push(chunk);
       this.#buffered += chunk.length;
@@ -56,6 +71,7 @@ export class FrameDecoder {
     const end = chunk.length;
     while (end - pos >= HEADER_SIZE) {
       const length = chunk.readUInt32LE(pos);
+      if (length > this.#maxLength) return this.#malformed(length);
       const stop = pos + HEADER_SIZE + length;
       if (stop > end) break;
       this.#onFrame(chunk.readUInt32LE(pos + 4), chunk[pos + 8], chunk.subarray(pos + HEADER_SIZE, stop));
@@ -66,8 +82,16 @@ export class FrameDecoder {
       this.#parts.push(rest);
       this.#buffered = rest.length;
       this.#need = rest.length >= HEADER_SIZE ? HEADER_SIZE + rest.readUInt32LE(0) : HEADER_SIZE;
+      if (this.#need - HEADER_SIZE > this.#maxLength) this.#malformed(this.#need - HEADER_SIZE);
     } else {
       this.#need = HEADER_SIZE;
     }
+  }
+
+  #malformed(length: number): void {
+    this.#broken = true;
+    this.#parts = [];
+    this.#buffered = 0;
+    this.#onMalformed(`a frame header announces ${length} bytes, over the ${this.#maxLength}-byte maximum`);
   }
 }

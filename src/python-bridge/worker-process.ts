@@ -1,10 +1,11 @@
-// One Python worker process: spawn, framed request channel, readiness, exit.
-// Knows nothing of replicas or HTTP; the pool decides what to do with events.
+// One Python worker process: spawn, the framed request channel, its output as
+// log lines, its exit. Knows nothing of replicas or HTTP: it reports what the
+// process did to one listener, and the pool decides what that means.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { pythonRuntimeDir } from '../own-files.ts';
 import { encodeHeader, FrameDecoder, Kind } from './frames.ts';
+import { LineSplitter } from './lines.ts';
 
 /** python/ of this package: holds the cortex_local_worker module. */
 export const RUNTIME_DIR = pythonRuntimeDir();
@@ -17,6 +18,8 @@ export interface WorkerInit {
   /** absolute path of the predictor file */
   path: string;
   python_path: string;
+  /** the project folder, which file names in init errors are shown relative to (the worker's cwd is its replica's own folder) */
+  project_dir: string;
   config: Record<string, unknown>;
   threads: number;
   /** onnx/tensorflow: predictor.model as resolved (an absolute path or s3://…) */
@@ -28,14 +31,12 @@ export interface WorkerInit {
 
 export interface WorkerSpec {
   python: string;
-  /** working directory: the project folder, as Cortex's /mnt/project */
+  /** working directory: the replica's folder (pool/workdir.ts) */
   cwd: string;
   /** the environment on top of which the runtime's own variables are set */
   env: NodeJS.ProcessEnv;
   init: WorkerInit;
 }
-
-export type ReplyCallback = (kind: number, payload: Buffer) => void;
 
 export interface WorkerExit {
   code: number | null;
@@ -44,26 +45,54 @@ export interface WorkerExit {
   error?: Error;
 }
 
-/**
- * Events: 'ready' (info), 'init-error' (traceback), 'output' (stream, line),
- * 'exit' (WorkerExit) — emitted once, after every reply the worker wrote has
- * been delivered; callbacks still waiting then never get a reply.
- */
-export class PythonWorker extends EventEmitter {
+/** The READY frame's payload. */
+export interface WorkerReady {
+  pid: number;
+  python: string;
+  /** onnx/tensorflow: the model's inputs, as Cortex 0.15's GET <endpoint> showed them */
+  model_signature?: unknown;
+}
+
+/** What a worker process does, as it happens. */
+export interface WorkerListener {
+  ready(info: WorkerReady): void;
+  initError(traceback: string): void;
+  /** the worker is about to call predict() for request `id` */
+  started(id: number): void;
+  /** a reply frame (kind RESULT_JSON, RESULT_BYTES, BAD_REQUEST or PREDICT_ERROR) */
+  reply(id: number, kind: number, payload: Buffer): void;
+  /**
+   * Complete lines of the worker's stdout or stderr (lines.ts). A promise
+   * returned means the log is full: that stream is not read (and the worker
+   * blocks on its next print) until it resolves.
+   */
+  output(stream: 'stdout' | 'stderr', lines: string[]): void | Promise<void>;
+  /** the reply pipe carried something that is not a frame: nothing more is read from it */
+  malformed(reason: string): void;
+  /**
+   * Once, when the process has exited, after every frame and line it wrote
+   * before exiting has been delivered; its pipes are closed by then.
+   */
+  exit(exit: WorkerExit): void;
+}
+
+/** Kinds a worker may send after READY, with a request id. */
+const REPLY_KINDS = new Set<number>([Kind.RESULT_JSON, Kind.RESULT_BYTES, Kind.BAD_REQUEST, Kind.PREDICT_ERROR]);
+
+export class PythonWorker {
   readonly spec: WorkerSpec;
+  readonly #listener: WorkerListener;
   #child: ChildProcess | null = null;
   #toWorker: Writable | null = null;
-  // Callbacks by slot (frame id = slot + 1), free slots reused. A Map keyed
-  // by ever-growing ids kept finished requests reachable until a full GC:
-  // 20-30 ms scavenges and a 27 ms p99 at 64 connections (bench/results/p99-findings.md).
-  #callbacks: (ReplyCallback | undefined)[] = [];
-  #freeSlots: number[] = [];
+  #streams: Readable[] = [];
+  readonly #splitters: { name: 'stdout' | 'stderr'; splitter: LineSplitter }[] = [];
   #corked = false;
   #exited = false;
+  #broken = false;
 
-  constructor(spec: WorkerSpec) {
-    super();
+  constructor(spec: WorkerSpec, listener: WorkerListener) {
     this.spec = spec;
+    this.#listener = listener;
   }
 
   get pid(): number | undefined {
@@ -74,50 +103,58 @@ export class PythonWorker extends EventEmitter {
     const env = { ...this.spec.env };
     env.PYTHONPATH = env.PYTHONPATH ? `${RUNTIME_DIR}:${env.PYTHONPATH}` : RUNTIME_DIR;
     env.PYTHONUNBUFFERED = '1';
+    // The worker checks that this is still its parent once it has asked to die with it.
+    env.CORTEX_LOCAL_SERVER_PID = String(process.pid);
     const child = spawn(this.spec.python, ['-m', 'cortex_local_worker', String(FD_TO_WORKER), String(FD_FROM_WORKER)], {
       cwd: this.spec.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
       // Own process group: Ctrl-C in the terminal reaches only the server,
-      // which drains first; stop() can signal the predictor's children too.
+      // which drains first; kill() reaches the predictor's children too.
       detached: true,
     });
     this.#child = child;
     this.#toWorker = child.stdio[FD_TO_WORKER] as Writable;
     const fromWorker = child.stdio[FD_FROM_WORKER] as Readable;
-    const decoder = new FrameDecoder((id, kind, payload) => this.#onFrame(id, kind, payload));
+    this.#streams = [fromWorker, child.stdout as Readable, child.stderr as Readable];
+    const decoder = new FrameDecoder(
+      (id, kind, payload) => this.#onFrame(id, kind, payload),
+      (reason) => this.#malformed(reason),
+    );
     fromWorker.on('data', (chunk: Buffer) => decoder.push(chunk));
-    // EPIPE when the worker dies with writes queued: the exit path reports it.
+    // EPIPE/ECONNRESET once the worker is gone: its exit reports what matters.
     this.#toWorker.on('error', () => {});
     fromWorker.on('error', () => {});
     this.#forwardLines(child.stdout as Readable, 'stdout');
     this.#forwardLines(child.stderr as Readable, 'stderr');
 
     child.once('error', (error) => {
-      // spawn failure: 'close' may never come
+      // spawn failure: no 'exit' comes
       if (child.pid === undefined) this.#finish({ code: null, signal: null, error });
     });
-    child.once('exit', () => {
-      // Reap anything the predictor started in our group, so the pipes close.
+    // The exit, not the pipes closing: a process the predictor started may
+    // hold them open for ever.
+    child.once('exit', (code, signal) => {
+      // Reap what the predictor started in the worker's group.
       this.#signalGroup('SIGKILL');
+      // What the worker wrote before it exited is already in the pipes, and
+      // the poll phase of this loop turn reads it (libuv reads every ready
+      // pipe in the turn it sees the exit, up to 2 MiB each, more than a pipe
+      // holds): setImmediate runs after that phase.
+      setImmediate(() => this.#finish({ code, signal }));
     });
-    child.once('close', (code, signal) => this.#finish({ code, signal }));
 
     this.#send(0, Kind.INIT, Buffer.from(JSON.stringify(this.spec.init)));
   }
 
-  /** Sends one request; `callback` gets exactly one reply unless the worker exits first. */
-  predict(body: Buffer, callback: ReplyCallback): number {
-    const slot = this.#freeSlots.pop() ?? this.#callbacks.length;
-    this.#callbacks[slot] = callback;
-    const id = slot + 1;
+  /** Sends request `id`; the worker answers STARTED, then one reply, unless it dies first. */
+  send(id: number, body: Buffer): void {
     this.#send(id, Kind.PREDICT, body);
-    return id;
   }
 
-  /** Asks the worker to finish what it has and exit. */
+  /** Asks the worker to answer every request it has and exit. */
   shutdown(): void {
-    if (!this.#exited) this.#send(0, Kind.SHUTDOWN, Buffer.alloc(0));
+    this.#send(0, Kind.SHUTDOWN, Buffer.alloc(0));
   }
 
   /** Signals the worker's whole process group. */
@@ -143,38 +180,53 @@ export class PythonWorker extends EventEmitter {
   }
 
   #onFrame(id: number, kind: number, payload: Buffer): void {
-    if (kind === Kind.READY) {
-      this.emit('ready', JSON.parse(payload.toString('utf8')));
-      return;
+    if (this.#broken) return;
+    if (kind === Kind.STARTED && id !== 0) return this.#listener.started(id);
+    if (REPLY_KINDS.has(kind) && id !== 0) return this.#listener.reply(id, kind, payload);
+    if (kind === Kind.READY && id === 0) {
+      let info: WorkerReady;
+      try {
+        info = JSON.parse(payload.toString('utf8')) as WorkerReady;
+      } catch {
+        return this.#malformed(`its READY frame is not JSON: ${JSON.stringify(payload.subarray(0, 80).toString('latin1'))}`);
+      }
+      return this.#listener.ready(info);
     }
-    if (kind === Kind.INIT_ERROR) {
-      this.emit('init-error', payload.toString('utf8'));
-      return;
-    }
-    const slot = id - 1;
-    const callback = this.#callbacks[slot];
-    if (callback === undefined) return;
-    this.#callbacks[slot] = undefined;
-    this.#freeSlots.push(slot);
-    callback(kind, payload);
+    if (kind === Kind.INIT_ERROR && id === 0) return this.#listener.initError(payload.toString('utf8'));
+    this.#malformed(`a frame of unknown kind ${kind} (request id ${id}, ${payload.length} bytes)`);
+  }
+
+  #malformed(reason: string): void {
+    if (this.#broken) return;
+    this.#broken = true;
+    this.#listener.malformed(reason);
   }
 
   #forwardLines(stream: Readable, name: 'stdout' | 'stderr'): void {
-    let rest = '';
+    const splitter = new LineSplitter();
+    this.#splitters.push({ name, splitter });
     stream.setEncoding('utf8');
     stream.on('data', (text: string) => {
-      const lines = (rest + text).split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) this.emit('output', name, line);
+      const lines = splitter.push(text);
+      const full = lines.length > 0 ? this.#listener.output(name, lines) : undefined;
+      // One chunk per stream per turn of the event loop (libuv would read up
+      // to 32 in a row): a flood of output takes turns with HTTP requests.
+      stream.pause();
+      const turn = new Promise<void>((resolve) => setImmediate(resolve));
+      void (full === undefined ? turn : Promise.all([turn, full])).then(() => stream.resume());
     });
-    stream.on('end', () => {
-      if (rest) this.emit('output', name, rest);
-    });
+    stream.once('end', () => this.#flushLines(name, splitter));
+  }
+
+  #flushLines(name: 'stdout' | 'stderr', splitter: LineSplitter): void {
+    const last = splitter.end();
+    // The last line of a stream that ends: there is nothing left to pause.
+    if (last.length > 0) void this.#listener.output(name, last);
   }
 
   #signalGroup(signal: NodeJS.Signals): void {
     const pid = this.#child?.pid;
-    if (pid === undefined) return;
+    if (pid === undefined || this.#exited) return;
     try {
       process.kill(-pid, signal);
     } catch (err) {
@@ -185,9 +237,12 @@ export class PythonWorker extends EventEmitter {
 
   #finish(exit: WorkerExit): void {
     if (this.#exited) return;
+    for (const { name, splitter } of this.#splitters) this.#flushLines(name, splitter);
+    // Closed here, not left to the far end: a process that outlived the
+    // worker could hold them open.
+    for (const s of this.#streams) s.destroy();
+    this.#toWorker?.destroy();
     this.#exited = true;
-    this.#callbacks = [];
-    this.#freeSlots = [];
-    this.emit('exit', exit);
+    this.#listener.exit(exit);
   }
 }

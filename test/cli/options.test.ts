@@ -17,7 +17,7 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-const COMMANDS = ['serve', 'validate', 'simulate', 'get'];
+const COMMANDS = ['serve', 'validate', 'simulate', 'get', 'export'];
 
 test('--help on every command: usage, options and an example line, exit 0', async () => {
   for (const command of COMMANDS) {

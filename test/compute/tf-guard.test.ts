@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ApiPool } from '../../src/pool/api-pool.ts';
-import { Kind } from '../../src/python-bridge/frames.ts';
 import { ResourceLedger } from '../../src/pool/ledger.ts';
 import { makeApi } from '../helpers/api.ts';
 import { testPython } from '../helpers/python.ts';
@@ -17,9 +16,7 @@ function predictOnce(pool: ApiPool): Promise<unknown> {
     assert.ok(pool.tryAdmit());
     pool.dispatch({
       body: Buffer.from('{}'),
-      cancelled: false,
-      settle: (kind, payload) => (kind === Kind.RESULT_JSON ? resolve(JSON.parse(payload.toString())) : reject(new Error(payload.toString()))),
-      crash: reject,
+      reply: (r) => (r.kind === 'prediction' ? resolve(JSON.parse(r.body.toString())) : reject(new Error(JSON.stringify(r)))),
     });
   });
 }

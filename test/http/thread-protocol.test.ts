@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DownOutbox, readDown, readUp, UpOutbox, type Batch, type ColdDown, type ColdUp } from '../../src/http/threads/protocol.ts';
+import type { Reply } from '../../src/pool/reply.ts';
 
 function collect<T>() {
   const posted: { batch: Batch<T>; transfer: ArrayBuffer[] }[] = [];
@@ -63,19 +64,27 @@ test('a turn with nothing written sends nothing; the next turn starts a new batc
   const out = new DownOutbox(c.post, c.schedule);
   out.flush();
   assert.equal(c.posted.length, 0);
-  out.settle(3, 11, Buffer.from('{"ok": true}'));
+  out.reply(3, { kind: 'prediction', contentType: 'application/json', body: Buffer.from('{"ok": true}') });
   c.turn();
-  out.settle(5, 12, Buffer.from([0, 255, 1]));
-  out.settle(6, 11, Buffer.alloc(0));
+  const replies: Reply[] = [
+    { kind: 'prediction', contentType: 'application/octet-stream', body: Buffer.from([0, 255, 1]) },
+    { kind: 'prediction', contentType: 'application/json', body: Buffer.alloc(0) },
+    { kind: 'bad-request', message: 'invalid JSON payload: é' },
+    { kind: 'predict-error', error: 'ValueError: x', traceback: 'Traceback…' },
+    { kind: 'worker-crashed', message: 'the worker … died', code: 'CORTEX_LOCAL_WORKER_CRASHED' },
+    { kind: 'timed-out', message: 'too long', code: 'CORTEX_LOCAL_PREDICT_TIMEOUT' },
+    { kind: 'unavailable', message: 'stopped' },
+  ];
+  replies.forEach((r, i) => out.reply(5 + i, r));
   c.turn();
   assert.equal(c.posted.length, 2);
   const read = (hot: Uint8Array | null) => {
-    const got: [number, number, string][] = [];
-    readDown(hot as Uint8Array, (id, kind, payload) => got.push([id, kind, payload.toString('hex')]));
+    const got: [number, Reply][] = [];
+    readDown(hot as Uint8Array, (id, reply) => got.push([id, reply]));
     return got;
   };
-  assert.deepEqual(read(c.posted[0].batch.hot), [[3, 11, Buffer.from('{"ok": true}').toString('hex')]]);
-  assert.deepEqual(read(c.posted[1].batch.hot), [[5, 12, '00ff01'], [6, 11, '']]);
+  assert.deepEqual(read(c.posted[0].batch.hot), [[3, { kind: 'prediction', contentType: 'application/json', body: Buffer.from('{"ok": true}') }]]);
+  assert.deepEqual(read(c.posted[1].batch.hot), replies.map((r, i) => [5 + i, r]));
   assert.equal(c.posted[1].batch.cold, null);
 });
 

@@ -54,12 +54,16 @@ const LABELS = ['setosa', 'versicolor', 'virginica'];
 let dir: string;
 let expected: OnnxExpected;
 
+/** The predictors, in the project folder: cortex.yaml's predictor.path may not leave it. */
+async function predictorsInto(project: string): Promise<void> {
+  await writeFile(join(project, 'iris_predictor.py'), IRIS_PREDICTOR);
+  await writeFile(join(project, 'raw_predictor.py'), RAW_PREDICTOR);
+  await writeFile(join(project, 'hello.py'), HELLO_PREDICTOR);
+}
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cortex-local-onnx-'));
   expected = await buildOnnxModel(join(dir, 'models'), 21);
-  await writeFile(join(dir, 'iris_predictor.py'), IRIS_PREDICTOR);
-  await writeFile(join(dir, 'raw_predictor.py'), RAW_PREDICTOR);
-  await writeFile(join(dir, 'hello.py'), HELLO_PREDICTOR);
   await writeFile(join(dir, 'corrupt.onnx'), 'this is not an ONNX protobuf');
 });
 
@@ -80,17 +84,18 @@ async function getStatus(server: ServerProcess, path: string): Promise<any> {
 test('an ONNX model answers as numpy computes it, through Cortex 0.15 ONNXPredictors; a corrupt model fails only its API', async () => {
   const project = join(dir, 'served');
   await mkdir(project);
+  await predictorsInto(project);
   await writeFile(
     join(project, 'cortex.yaml'),
     `- name: iris
-  predictor: {type: onnx, path: ../iris_predictor.py, model: ../models/model.onnx}
+  predictor: {type: onnx, path: iris_predictor.py, model: ../models/model.onnx}
 - name: raw
-  predictor: {type: onnx, path: ../raw_predictor.py, model: ../models/model.onnx}
+  predictor: {type: onnx, path: raw_predictor.py, model: ../models/model.onnx}
   autoscaling: {threads_per_worker: 2}
 - name: corrupt
-  predictor: {type: onnx, path: ../raw_predictor.py, model: ../corrupt.onnx}
+  predictor: {type: onnx, path: raw_predictor.py, model: ../corrupt.onnx}
 - name: hello
-  predictor: {type: python, path: ../hello.py}
+  predictor: {type: python, path: hello.py}
 `,
   );
   const server = await startServer(project, [], { waitForApis: ['iris', 'raw', 'hello'] });
@@ -146,12 +151,13 @@ test('without onnxruntime in the interpreter, the onnx API fails with the fix an
   assert.equal(made.status, 0, made.stderr?.toString());
   const project = join(dir, 'bare');
   await mkdir(project);
+  await predictorsInto(project);
   await writeFile(
     join(project, 'cortex.yaml'),
     `- name: iris
-  predictor: {type: onnx, path: ../iris_predictor.py, model: ../models/model.onnx}
+  predictor: {type: onnx, path: iris_predictor.py, model: ../models/model.onnx}
 - name: hello
-  predictor: {type: python, path: ../hello.py}
+  predictor: {type: python, path: hello.py}
 `,
   );
   const python = join(bare, 'bin', 'python');

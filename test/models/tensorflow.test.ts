@@ -43,8 +43,6 @@ let expected: TensorFlowExpected;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cortex-local-tf-'));
   expected = await buildTensorFlowModel(join(dir, 'tf'));
-  await writeFile(join(dir, 'iris_predictor.py'), IRIS_PREDICTOR);
-  await writeFile(join(dir, 'raw_predictor.py'), RAW_PREDICTOR);
   // A zipped SavedModel, as Cortex 0.15 accepted one: saved_model.pb at the zip's top.
   await promisify(execFile)(testPython, ['-c', 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2])', join(dir, 'model'), join(dir, 'tf', 'model')]);
 });
@@ -65,18 +63,21 @@ async function getStatus(server: ServerProcess, path: string): Promise<any> {
 test('a SavedModel answers as the model itself does, with and without signature_key; a key it lacks fails only its API', async () => {
   const project = join(dir, 'served');
   await mkdir(project);
+  // In the project folder: cortex.yaml's predictor.path may not leave it.
+  await writeFile(join(project, 'iris_predictor.py'), IRIS_PREDICTOR);
+  await writeFile(join(project, 'raw_predictor.py'), RAW_PREDICTOR);
   await writeFile(
     join(project, 'cortex.yaml'),
     `- name: iris
-  predictor: {type: tensorflow, path: ../iris_predictor.py, model: ../tf/model}
+  predictor: {type: tensorflow, path: iris_predictor.py, model: ../tf/model}
 - name: sum
-  predictor: {type: tensorflow, path: ../raw_predictor.py, model: ../tf/model, signature_key: sum}
+  predictor: {type: tensorflow, path: raw_predictor.py, model: ../tf/model, signature_key: sum}
 - name: zipped
-  predictor: {type: tensorflow, path: ../raw_predictor.py, model: ../model.zip, signature_key: predict}
+  predictor: {type: tensorflow, path: raw_predictor.py, model: ../model.zip, signature_key: predict}
 - name: versions
-  predictor: {type: tensorflow, path: ../raw_predictor.py, model: ../tf/versions}
+  predictor: {type: tensorflow, path: raw_predictor.py, model: ../tf/versions}
 - name: wrong-key
-  predictor: {type: tensorflow, path: ../raw_predictor.py, model: ../tf/model, signature_key: serving_default}
+  predictor: {type: tensorflow, path: raw_predictor.py, model: ../tf/model, signature_key: serving_default}
 `,
   );
   const server = await startServer(project, [], { waitForApis: ['iris', 'sum', 'zipped', 'versions'], env: { TF_CPP_MIN_LOG_LEVEL: '3' } });

@@ -53,6 +53,8 @@ test('threads admitting at once never pass the capacity; stop() waits for releas
   const a = new Admission(25);
   a.setReadyReplicas(4);
   const threads = Array.from({ length: 3 }, () => new Worker(ADMITTER, { workerData: { buffer: a.buffer, tries: 60, per: 25 } }));
+  // Listened for from the start: a thread may exit while this test awaits something else.
+  const exited = threads.map((t) => once(t, 'exit'));
   let mine = 0;
   for (let i = 0; i < 60; i++) if (a.tryAdmit()) mine++;
   const theirs = (await Promise.all(threads.map(async (t) => (await once(t, 'message'))[0] as number))).reduce((x, y) => x + y, 0);
@@ -64,5 +66,5 @@ test('threads admitting at once never pass the capacity; stop() waits for releas
   for (const t of threads) t.postMessage('release');
   await stopping;
   assert.equal(a.inFlight, 0);
-  await Promise.all(threads.map((t) => once(t, 'exit')));
+  await Promise.all(exited);
 });

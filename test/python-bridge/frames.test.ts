@@ -49,3 +49,23 @@ test('a large frame delivered one byte at a time arrives whole, once', () => {
   assert.equal(out[0][0], 9);
   assert.equal(out[0][2].length, 70_000);
 });
+
+test('a header announcing more than the maximum is garbage: reported once, nothing decoded after it', () => {
+  const out: [number, number, string][] = [];
+  const reasons: string[] = [];
+  const d = new FrameDecoder((id, kind, payload) => out.push([id, kind, payload.toString()]), (r) => reasons.push(r), 1024);
+  d.push(Buffer.concat([frame(1, Kind.RESULT_JSON, 'ok'), encodeHeader(5000, 2, Kind.RESULT_JSON), frame(3, Kind.RESULT_JSON, 'lost')]));
+  d.push(frame(4, Kind.RESULT_JSON, 'lost too'));
+  assert.deepEqual(out, [[1, Kind.RESULT_JSON, 'ok']]);
+  assert.deepEqual(reasons, ['a frame header announces 5000 bytes, over the 1024-byte maximum']);
+});
+
+test('garbage is caught as soon as its header is whole, even when its length arrives split across chunks', () => {
+  const reasons: string[] = [];
+  const d = new FrameDecoder(() => {}, (r) => reasons.push(r));
+  const garbage = Buffer.from('\xff\xff\xff\xff garbage', 'latin1');
+  d.push(garbage.subarray(0, 3));
+  assert.deepEqual(reasons, []);
+  d.push(garbage.subarray(3));
+  assert.deepEqual(reasons, ['a frame header announces 4294967295 bytes, over the 268435456-byte maximum']);
+});

@@ -68,7 +68,7 @@ test('a predictor that cannot be imported: its API reports the error, the other 
     assert.equal(refused.statusCode, 503);
     const refusal = (await refused.body.json()) as { error: string; code: string };
     assert.equal(refusal.code, 'CORTEX_LOCAL_WORKER_INIT_FAILED');
-    assert.match(refusal.error, /^api "broken": predictor failed to initialize: SyntaxError: /);
+    assert.match(refusal.error, /^api "broken": predictor failed to initialize: broken\.py:2: SyntaxError: /);
     const ready = await request(server.url + '/readyz');
     assert.equal(ready.statusCode, 503);
     assert.deepEqual(await ready.body.json(), { ready: false, not_ready: ['broken'] });

@@ -175,7 +175,7 @@ describe('other routes', () => {
   test('a wrong method is a 405', async () => {
     const res = await request(server.url + '/echo', { method: 'PUT', body: '{}' });
     assert.equal(res.statusCode, 405);
-    assert.equal(res.headers.allow, 'GET, POST, OPTIONS');
+    assert.equal(res.headers.allow, 'GET, HEAD, POST, OPTIONS');
     await res.body.dump();
   });
 

@@ -86,5 +86,11 @@ test('a missing project folder or a bad option: exit 2, one line', async () => {
   const threads = await run(['serve', hello, '--port', '0', '--http-threads', 'two']);
   assert.equal(threads.code, 2);
   assert.equal(threads.stderr, 'cortex-local: --http-threads must be an integer from 0 to 64, got "two"\n');
-  for (const r of [missing, bad, unknown, threads]) assertNoStack(r.stderr);
+  const queued = await run(['serve', hello, '--port', '0', '--max-body', '2000', '--max-queued-bytes', '1000']);
+  assert.equal(queued.code, 2);
+  assert.equal(queued.stderr, 'cortex-local: --max-queued-bytes must be a number of bytes no smaller than --max-body (2000), got "1000"\n');
+  const timeout = await run(['serve', hello, '--port', '0', '--body-timeout', 'soon']);
+  assert.equal(timeout.code, 2);
+  assert.equal(timeout.stderr, 'cortex-local: --body-timeout must be a duration such as 30s or 2m, got "soon"\n');
+  for (const r of [missing, bad, unknown, threads, queued, timeout]) assertNoStack(r.stderr);
 });

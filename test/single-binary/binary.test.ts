@@ -1,7 +1,8 @@
 // `npm run build:binary` as a user gets it: the one file copied to an empty
 // folder, run with a PATH that holds no node: --version, validate, and three
 // servers started at once on an empty cache (one with its front door on a
-// thread), each answering the example's request and exiting 0 on SIGTERM.
+// thread), each answering the example's request and exiting 0 on SIGTERM;
+// then export, which copies the Python packages the binary carries.
 // CORTEX_LOCAL_TEST_BINARY: test that binary (npm run release:check) instead
 // of building one.
 import assert from 'node:assert/strict';
@@ -81,4 +82,14 @@ test('three servers started at once on an empty cache each answer, share one ext
   assert.equal(extracted.length, 1, `one complete folder, no staging left: ${extracted.join(', ')}`);
   const runtime = join(scratch, 'cache', 'cortex-local', versions[0], extracted[0]);
   assert.deepEqual((await readdir(join(runtime, 'python', 'cortex_local_worker'))).filter((f) => f.endsWith('.py')).sort(), (await readdir(join(repo, 'python', 'cortex_local_worker'))).filter((f) => f.endsWith('.py')).sort());
+});
+
+test('export copies the Python packages it carries as assets', async () => {
+  const out = join(scratch, 'empty', 'hello-ray');
+  const r = await run(['export', '--to', 'rayserve', hello, '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const pkg of ['cortex_local_worker', 'cortex_local_export']) {
+    const shipped = (await readdir(join(repo, 'python', pkg))).filter((f) => f.endsWith('.py')).sort();
+    assert.deepEqual((await readdir(join(out, pkg))).sort(), shipped, pkg);
+  }
 });

@@ -2,6 +2,8 @@
 // the kernel spreads connections over the threads), its backend the main
 // thread (remote-backend.ts).
 import { parentPort, workerData } from 'node:worker_threads';
+import { ByteBudget } from '../byte-budget.ts';
+import { RefusalTally } from '../refusal-tally.ts';
 import { FrontDoor } from '../server.ts';
 import type { Batch, Command, Control, DoorThreadData } from './protocol.ts';
 import { RemoteBackend } from './remote-backend.ts';
@@ -10,7 +12,14 @@ const port = parentPort;
 if (port === null) throw new Error('door-thread.ts runs as a worker thread of serve --http-threads');
 const data = workerData as DoorThreadData;
 const backend = new RemoteBackend(port, data);
-const door = new FrontDoor({ backend, maxBody: data.maxBody, apiKey: data.apiKey });
+const door = new FrontDoor({
+  backend,
+  maxBody: data.maxBody,
+  apiKey: data.apiKey,
+  bodyTimeoutMs: data.bodyTimeoutMs,
+  queuedBytes: new ByteBudget(data.maxQueuedBytes, data.queuedBytes, data.queuedBytesShare),
+  refusals: new RefusalTally(data.apis.length, data.refusalTally),
+});
 const control = (m: Control) => port.postMessage(m);
 
 // Commands share the port with the batches of answers (read by the backend),

@@ -7,9 +7,12 @@ import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Metrics } from '../../metrics/registry.ts';
 import type { ApiPool } from '../../pool/api-pool.ts';
-import type { CrashReport, Job } from '../../pool/job.ts';
+import type { Job, Ticket } from '../../pool/job.ts';
+import type { Reply } from '../../pool/reply.ts';
 import { doorThreadFile } from '../../own-files.ts';
 import { LocalBackend } from '../backend.ts';
+import { ByteBudget } from '../byte-budget.ts';
+import type { RefusalTally } from '../refusal-tally.ts';
 import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type UpHandler } from './protocol.ts';
 
 /** How long a thread may take to close its connections before it is terminated. */
@@ -21,13 +24,15 @@ export interface DoorThreadsOptions {
   metrics: Metrics;
   maxBody: number;
   apiKey: string | undefined;
+  bodyTimeoutMs: number;
+  queuedBytes: ByteBudget;
+  refusals: RefusalTally;
   log: (line: string) => void;
 }
 
 /** A request admitted on a front-door thread, dispatched here; its answer goes back down by id. */
 class ThreadJob implements Job {
   readonly body: Buffer;
-  cancelled = false;
   readonly #thread: DoorThread;
   readonly #id: number;
 
@@ -37,12 +42,8 @@ class ThreadJob implements Job {
     this.body = body;
   }
 
-  settle(kind: number, payload: Buffer): void {
-    this.#thread.answer(this.#id).settle(this.#id, kind, payload);
-  }
-
-  crash(error: CrashReport): void {
-    this.#thread.answer(this.#id).cold({ t: 'crash', id: this.#id, message: error.message, code: error.code });
+  reply(reply: Reply): void {
+    this.#thread.answer(this.#id).reply(this.#id, reply);
   }
 }
 
@@ -50,8 +51,8 @@ class ThreadJob implements Job {
 class DoorThread implements UpHandler {
   readonly worker: Worker;
   readonly #outbox: DownOutbox;
-  /** jobs of this thread by id (the thread's slots) */
-  readonly #jobs: (ThreadJob | undefined)[] = [];
+  /** the tickets of this thread's jobs by id (the thread's slots) */
+  readonly #tickets: (Ticket | undefined)[] = [];
   /** the pools, reached as the main-thread front door reaches them */
   readonly #local: LocalBackend;
   readonly #unreceived: Int32Array;
@@ -86,7 +87,7 @@ class DoorThread implements UpHandler {
 
   /** The outbox for job `id`'s answer, the job forgotten. */
   answer(id: number): DownOutbox {
-    this.#jobs[id] = undefined;
+    this.#tickets[id] = undefined;
     return this.#outbox;
   }
 
@@ -102,14 +103,11 @@ class DoorThread implements UpHandler {
 
   job(id: number, gate: number, body: Buffer): void {
     Atomics.sub(this.#unreceived, gate, 1);
-    const job = new ThreadJob(this, id, body);
-    this.#jobs[id] = job;
-    this.#local.gates[gate].dispatch(job);
+    this.#tickets[id] = this.#local.gates[gate].dispatch(new ThreadJob(this, id, body));
   }
 
   cancel(id: number): void {
-    const job = this.#jobs[id];
-    if (job !== undefined) job.cancelled = true;
+    this.#tickets[id]?.abandon();
   }
 
   release(gate: number): void {
@@ -230,6 +228,11 @@ export class DoorThreads {
       port: addr.port,
       maxBody: o.maxBody,
       apiKey: o.apiKey,
+      bodyTimeoutMs: o.bodyTimeoutMs,
+      queuedBytes: o.queuedBytes.buffer,
+      maxQueuedBytes: o.queuedBytes.limit,
+      queuedBytesShare: ByteBudget.newShare(),
+      refusalTally: o.refusals.buffer,
       apis: o.pools.map((p, i) => ({
         name: p.api.name,
         endpoint: p.api.endpoint,
@@ -253,6 +256,7 @@ export class DoorThreads {
     thread.worker.once('exit', (code) => {
       this.#threads.splice(this.#threads.indexOf(thread), 1);
       const lost = thread.releaseUnreceived();
+      o.queuedBytes.giveBackShare(data.queuedBytesShare);
       if (this.#closing) return;
       // A bug, not a request: its connections are lost, the port keeps being served.
       o.log(`front-door thread ${threadId} stopped (exit code ${code}) with ${lost} admitted request${lost === 1 ? '' : 's'} not yet handed over; starting another`);

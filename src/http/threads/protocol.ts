@@ -4,7 +4,8 @@
 // event-loop turn, transferred, and read back with views into it: no
 // structured clone of an object per request, which costs the main thread
 // more than the HTTP parsing the threads take off it. Rare messages (logs,
-// status queries, crashes) travel beside them as plain objects.
+// status queries) travel beside them as plain objects.
+import type { Reply } from '../../pool/reply.ts';
 
 /** What a front-door thread is started with. */
 export interface DoorThreadData {
@@ -12,6 +13,13 @@ export interface DoorThreadData {
   port: number;
   maxBody: number;
   apiKey: string | undefined;
+  bodyTimeoutMs: number;
+  /** the server's ByteBudget (--max-queued-bytes): its buffer and limit, and this thread's share of it (given back should the thread die) */
+  queuedBytes: SharedArrayBuffer;
+  maxQueuedBytes: number;
+  queuedBytesShare: SharedArrayBuffer;
+  /** the server's RefusalTally */
+  refusalTally: SharedArrayBuffer;
   apis: { name: string; endpoint: string; maxReplicaConcurrency: number; admission: SharedArrayBuffer; initError: string | null }[];
   /** one Int32 per API: 503s answered by the front-door threads, for /metrics */
   refused: SharedArrayBuffer;
@@ -30,7 +38,6 @@ export type ColdUp = { t: 'log'; line: string } | { t: 'ask'; id: number; query:
 
 /** Rare messages from the main thread. */
 export type ColdDown =
-  | { t: 'crash'; id: number; message: string; code: string }
   | { t: 'reply'; id: number; value: unknown }
   | { t: 'reply-error'; id: number; message: string }
   | { t: 'init-error'; gate: number; text: string | null };
@@ -47,12 +54,54 @@ export type Command = { t: 'shutdown' } | { t: 'close' };
 
 // Binary records, little-endian. Up: JOB id:u32 gate:u16 length:u32 body;
 // CANCEL id:u32; RELEASE gate:u16; ANSWERED gate:u16 code:u16 seconds:f64
-// (NaN: not admitted). Down: SETTLE id:u32 kind:u8 length:u32 payload.
+// (NaN: not admitted). Down: REPLY id:u32 kind:u8 length:u32 payload, the
+// pool's Reply with its kind as a number (REPLY_KINDS) and its fields as the
+// payload (a body or message as they are, the others as JSON).
 const JOB = 1;
 const CANCEL = 2;
 const RELEASE = 3;
 const ANSWERED = 4;
-const SETTLE = 1;
+const REPLY = 1;
+
+const REPLY_KINDS = ['json', 'bytes', 'bad-request', 'predict-error', 'worker-crashed', 'timed-out', 'unavailable'] as const;
+
+function encodeReply(reply: Reply): [number, Uint8Array] {
+  switch (reply.kind) {
+    case 'prediction':
+      return [reply.contentType === 'application/json' ? 0 : 1, reply.body];
+    case 'bad-request':
+      return [2, Buffer.from(reply.message)];
+    case 'predict-error':
+      return [3, Buffer.from(JSON.stringify({ error: reply.error, traceback: reply.traceback }))];
+    case 'worker-crashed':
+      return [4, Buffer.from(JSON.stringify({ message: reply.message, code: reply.code }))];
+    case 'timed-out':
+      return [5, Buffer.from(JSON.stringify({ message: reply.message, code: reply.code }))];
+    case 'unavailable':
+      return [6, Buffer.from(reply.message)];
+  }
+}
+
+function decodeReply(kind: number, payload: Buffer, at: number): Reply {
+  switch (REPLY_KINDS[kind]) {
+    case 'json':
+      return { kind: 'prediction', contentType: 'application/json', body: payload };
+    case 'bytes':
+      return { kind: 'prediction', contentType: 'application/octet-stream', body: payload };
+    case 'bad-request':
+      return { kind: 'bad-request', message: payload.toString('utf8') };
+    case 'predict-error':
+      return { kind: 'predict-error', ...(JSON.parse(payload.toString('utf8')) as { error: string; traceback: string }) };
+    case 'worker-crashed':
+      return { kind: 'worker-crashed', ...(JSON.parse(payload.toString('utf8')) as { message: string; code: string }) };
+    case 'timed-out':
+      return { kind: 'timed-out', ...(JSON.parse(payload.toString('utf8')) as { message: string; code: string }) };
+    case 'unavailable':
+      return { kind: 'unavailable', message: payload.toString('utf8') };
+    default:
+      throw new Error(`front-door thread protocol: unknown reply kind ${kind} at byte ${at}`);
+  }
+}
 
 const INITIAL_BYTES = 16 * 1024;
 
@@ -155,10 +204,11 @@ export class UpOutbox extends Outbox<ColdUp> {
 }
 
 export class DownOutbox extends Outbox<ColdDown> {
-  settle(id: number, kind: number, payload: Uint8Array): void {
+  reply(id: number, reply: Reply): void {
+    const [kind, payload] = encodeReply(reply);
     const at = this.reserve(10 + payload.length);
     const b = this.buf;
-    b[at] = SETTLE;
+    b[at] = REPLY;
     b.writeUInt32LE(id, at + 1);
     b[at + 5] = kind;
     b.writeUInt32LE(payload.length, at + 6);
@@ -206,13 +256,13 @@ export function readUp(hot: Uint8Array, h: UpHandler): void {
 }
 
 /** Reads the records of a downward batch; payloads are views into it. */
-export function readDown(hot: Uint8Array, settle: (id: number, kind: number, payload: Buffer) => void): void {
+export function readDown(hot: Uint8Array, onReply: (id: number, reply: Reply) => void): void {
   const b = Buffer.from(hot.buffer, hot.byteOffset, hot.byteLength);
   let at = 0;
   while (at < b.length) {
-    if (b[at] !== SETTLE) throw new Error(`front-door thread protocol: unknown record ${b[at]} at byte ${at}`);
+    if (b[at] !== REPLY) throw new Error(`front-door thread protocol: unknown record ${b[at]} at byte ${at}`);
     const length = b.readUInt32LE(at + 6);
-    settle(b.readUInt32LE(at + 1), b[at + 5], b.subarray(at + 10, at + 10 + length));
+    onReply(b.readUInt32LE(at + 1), decodeReply(b[at + 5], b.subarray(at + 10, at + 10 + length), at));
     at += 10 + length;
   }
 }

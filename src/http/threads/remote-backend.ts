@@ -2,7 +2,8 @@
 // else as messages to the main thread (door-threads.ts answers them).
 import type { MessagePort } from 'node:worker_threads';
 import { Admission } from '../../pool/admission.ts';
-import type { CrashReport, Job } from '../../pool/job.ts';
+import type { Job, Ticket } from '../../pool/job.ts';
+import type { Reply } from '../../pool/reply.ts';
 import type { ApiSummary, Backend, Gate } from '../backend.ts';
 import { readDown, UpOutbox, type Batch, type ColdDown, type DoorThreadData, type Query } from './protocol.ts';
 
@@ -49,12 +50,8 @@ class RemoteGate implements Gate {
     this.#backend.outbox.release(this.#index);
   }
 
-  dispatch(job: Job): void {
-    this.#backend.dispatch(this.#index, job);
-  }
-
-  abandon(job: Job): void {
-    this.#backend.abandon(job);
+  dispatch(job: Job): Ticket {
+    return this.#backend.dispatch(this.#index, job);
   }
 
   refused(): void {
@@ -70,9 +67,9 @@ export class RemoteBackend implements Backend {
   readonly #free: number[] = [];
   readonly #asked = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   #nextAsk = 0;
-  readonly #settle = (id: number, kind: number, payload: Buffer) => {
+  readonly #reply = (id: number, reply: Reply) => {
     const job = this.#take(id);
-    if (job !== undefined) job.settle(kind, payload);
+    if (job !== undefined) job.reply(reply);
   };
 
   constructor(port: MessagePort, data: DoorThreadData) {
@@ -84,20 +81,21 @@ export class RemoteBackend implements Backend {
     this.outbox = new UpOutbox((batch, transfer) => port.postMessage(batch, transfer), setImmediate);
     port.on('message', (m: Batch<ColdDown> | { t: string }) => {
       if (!('hot' in m)) return;
-      if (m.hot !== null) readDown(m.hot, this.#settle);
+      if (m.hot !== null) readDown(m.hot, this.#reply);
       if (m.cold !== null) for (const c of m.cold) this.#receive(c);
     });
   }
 
-  dispatch(gate: number, job: Job): void {
+  dispatch(gate: number, job: Job): Ticket {
     const id = this.#free.pop() ?? this.#jobs.length;
     this.#jobs[id] = job;
     this.outbox.job(id, gate, job.body);
-  }
-
-  abandon(job: Job): void {
-    const id = this.#jobs.indexOf(job);
-    if (id !== -1) this.outbox.cancel(id);
+    return {
+      abandon: () => {
+        // Answered already, and the id perhaps another job's by now.
+        if (this.#jobs[id] === job) this.outbox.cancel(id);
+      },
+    };
   }
 
   summary(gate: number): Promise<ApiSummary> {
@@ -138,9 +136,6 @@ export class RemoteBackend implements Backend {
 
   #receive(m: ColdDown): void {
     switch (m.t) {
-      case 'crash':
-        this.#take(m.id)?.crash({ message: m.message, code: m.code } satisfies CrashReport);
-        return;
       case 'reply':
       case 'reply-error': {
         const asked = this.#asked.get(m.id);

@@ -1,0 +1,19 @@
+// Timers the pool runs on, injected so that fault rules (backoff, timeouts,
+// grace periods) are tested on a fake clock.
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Node's timers, unref'd: a pending restart or timeout never keeps the process alive by itself. */
+export const realTimers: Timers = {
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};

@@ -1,0 +1,107 @@
+// One JSON semantics whatever the worker's Python has (issue 12): the
+// worker's serialize module, run by the test interpreter with and without
+// orjson importable, reads every payload as json.loads does and never writes
+// invalid JSON.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { orjsonPath, testPython, withoutOrjson } from '../helpers/python.ts';
+
+const runtime = join(import.meta.dirname, '..', '..', 'python');
+const scratch = mkdtempSync(join(tmpdir(), 'serialize-'));
+const noOrjson = withoutOrjson(scratch);
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Runs `script` (reading the cases as hex on stdin) with the runtime on the path, and orjson too when asked. */
+function run(script: string, input: unknown, withOrjson: boolean): any {
+  const out = execFileSync(testPython, ['-c', script], {
+    input: JSON.stringify(input),
+    env: { ...process.env, PYTHONPATH: `${runtime}:${withOrjson ? orjsonPath : noOrjson}` },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out);
+}
+
+const PARSE = `
+import json, sys
+from cortex_local_worker import serialize
+out = {"orjson": serialize._orjson is not None, "results": []}
+for hexed in json.load(sys.stdin):
+    try:
+        out["results"].append(["ok", repr(serialize.parse_payload(bytes.fromhex(hexed)))])
+    except serialize.BadRequest as e:
+        out["results"].append(["400", str(e)])
+print(json.dumps(out))
+`;
+
+const hex = (b: Buffer | string) => Buffer.from(b).toString('hex');
+const utf16 = (s: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(s, 'utf16le')]);
+
+const cases: [string, Buffer | string, [string, string]][] = [
+  ['2**70 stays an exact int', '{"n": 1180591620717411303424}', ['ok', "{'n': 1180591620717411303424}"]],
+  ['-(2**63) - 1 (19 digits) stays an exact int', '[-9223372036854775809, 18446744073709551616]', ['ok', '[-9223372036854775809, 18446744073709551616]']],
+  ['NaN, Infinity and -Infinity are read as Python does', '[NaN, Infinity, -Infinity]', ['ok', '[nan, inf, -inf]']],
+  ['1e400 is inf', '{"x": 1e400, "y": -1e400, "z": 1e-400}', ['ok', "{'x': inf, 'y': -inf, 'z': 0.0}"]],
+  ['a UTF-8 BOM is skipped', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a": "é"}')]), ['ok', "{'a': 'é'}"]],
+  ['UTF-16 with a BOM is decoded', utf16('{"a": [1, "é"]}'), ['ok', "{'a': [1, 'é']}"]],
+  ['UTF-16 without a BOM is decoded', Buffer.from('{"a": 1}', 'utf16le'), ['ok', "{'a': 1}"]],
+  ['a lone surrogate escape is kept', '"\\ud800"', ['ok', "'\\ud800'"]],
+  ['a duplicate key keeps its last value', '{"a": 1, "b": 2, "a": 3}', ['ok', "{'a': 3, 'b': 2}"]],
+  ['an ordinary payload', '{"sepal_length": 5.2, "tags": ["x", null, true], "n": 123456789012345678}', ['ok', "{'sepal_length': 5.2, 'tags': ['x', None, True], 'n': 123456789012345678}"]],
+  ['truncated JSON is a 400 with the standard library message', '{"a": ', ['400', 'invalid JSON payload: Expecting value: line 1 column 7 (char 6)']],
+  ['an empty body is a 400', '', ['400', 'the request body is empty: send a JSON payload']],
+  ['invalid UTF-8 is a 400', Buffer.from([0x22, 0xff, 0x22]), ['400', "invalid JSON payload: 'utf-8' codec can't decode byte 0xff in position 1: invalid start byte"]],
+  ['nesting too deep for the parser is a 400, not a crash', '['.repeat(100_000) + ']'.repeat(100_000), ['400', "invalid JSON payload: nested too deeply for the worker's JSON parser"]],
+];
+
+test('the same answers with and without orjson, each as json.loads reads it', () => {
+  const input = cases.map(([, body]) => hex(body));
+  const plain = run(PARSE, input, false);
+  const fast = run(PARSE, input, true);
+  assert.equal(plain.orjson, false);
+  assert.equal(fast.orjson, true, 'orjson is importable in the second run');
+  cases.forEach(([what, , expected], i) => {
+    assert.deepEqual(plain.results[i], expected, `${what} (standard library)`);
+    assert.deepEqual(fast.results[i], expected, `${what} (with orjson)`);
+  });
+});
+
+const ENCODE = `
+import json, math, sys
+import numpy as np
+from cortex_local_worker.serialize import encode_prediction
+cases = [
+    {"scores": [0.5, float("nan")]},
+    [{"x": {"y": -math.inf}}],
+    {"arr": np.array([1.0, np.inf], dtype=np.float32)},
+    {1.5: "float key", "n": np.float64("nan")},
+    {"big": 2**70, "ok": [1, 2.5, None], "s": "\\u2028"},
+    b"raw",
+]
+out = []
+for c in cases:
+    try:
+        is_bytes, data = encode_prediction(c)
+        out.append(["ok", is_bytes, data.decode("latin-1")])
+    except ValueError as e:
+        out.append(["500", str(e)])
+print(json.dumps(out))
+`;
+
+test('a prediction holding NaN or Infinity fails naming the place; everything else is valid JSON', () => {
+  for (const withOrjson of [false, true]) {
+    const out = run(ENCODE, null, withOrjson) as [string, ...unknown[]][];
+    assert.deepEqual(out.slice(0, 4).map((r) => r[0]), ['500', '500', '500', '500']);
+    assert.match(String(out[0][1]), /^prediction\["scores"\]\[1\] is NaN, which JSON cannot carry: return None or a string there/);
+    assert.match(String(out[1][1]), /^prediction\[0\]\["x"\]\["y"\] is -Infinity, which JSON cannot carry/);
+    assert.match(String(out[2][1]), /^prediction\["arr"\]\[1\] is Infinity/);
+    assert.match(String(out[3][1]), /^prediction\["n"\] is NaN/);
+    assert.equal(out[4][0], 'ok');
+    assert.deepEqual(JSON.parse(String(out[4][2])), { big: 2 ** 70, ok: [1, 2.5, null], s: '\u2028' });
+    assert.match(String(out[4][2]), /"big": 1180591620717411303424/, 'the big int is written exactly');
+    assert.deepEqual(out[5], ['ok', true, 'raw']);
+  }
+});
