@@ -149,7 +149,7 @@ export async function serve(argv: string[]): Promise<number> {
   const unavailable = new Map<string, string>();
   if (!project.ok) {
     for (const api of config.apis) unavailable.set(api.name, project.error);
-    log(`${config.apis.map((a) => `api ${a.name}`).join(', ')}: cannot start:\n${project.error}`);
+    log(`${config.apis.map((a) => `api ${a.name}`).join(', ')}: cannot start: ${project.error}`);
     if (values['exit-on-init-error']) {
       log('shutting down (--exit-on-init-error)');
       return 1;

@@ -38,11 +38,11 @@ export function run(command: string, args: string[], cwd: string, output: (line:
   });
 }
 
-/** The error of a failed step: the output's last lines, the command to reproduce, and a summary as the last line. */
+/** The error of a failed step: a summary as its first line (what a 503 quotes), the output's last lines, the command to reproduce. */
 export function failure(subject: string, reproduce: string, what: string, r: RunResult): string {
   const how = r.error ? `could not start: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with ${r.code}`;
   const lines = r.tail.map((l) => `  ${l}`);
   const last = r.tail.filter((l) => /error/i.test(l)).at(-1) ?? r.tail.at(-1) ?? how;
-  return [`${what}'s last lines:`, ...lines, `to reproduce: ${reproduce}`, `${subject} (${what} ${how}): ${last.trim()}`].join('\n');
+  return [`${subject} (${what} ${how}): ${last.trim()}`, `${what}'s last lines:`, ...lines, `to reproduce: ${reproduce}`].join('\n');
 }
 

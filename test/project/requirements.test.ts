@@ -106,8 +106,8 @@ test('two servers starting at once on a new project: one installs requirements.t
 test('a requirements.txt that cannot be installed fails its APIs with pip\'s last lines and the command to reproduce; the server stays up', async () => {
   const dir = await project('broken', { 'requirements.txt': 'cortex-local-no-such-package-f3a9==0.0.1\n' });
   await serving(dir, [[]], async ([server]) => {
-    await server.waitFor(/^requirements\.txt could not be installed \(pip exited with 1\): ERROR: No matching distribution found for cortex-local-no-such-package-f3a9==0\.0\.1$/);
-    assert.match(server.output(), /^api colors: cannot start:\npip's last lines:\n/m);
+    await server.waitFor(/^api colors: cannot start: requirements\.txt could not be installed \(pip exited with 1\): ERROR: No matching distribution found for cortex-local-no-such-package-f3a9==0\.0\.1$/);
+    assert.match(server.output(), /^api colors: cannot start: .*\npip's last lines:\n {2}.*\n/m);
     const r = await predict(server);
     assert.equal(r.status, 503);
     assert.equal(r.body.code, 'CORTEX_LOCAL_WORKER_INIT_FAILED');
@@ -146,7 +146,7 @@ test('dependencies.sh runs only with --allow-dependencies-sh, and says so once o
 
   await writeFile(join(dir, 'dependencies.sh'), 'echo "apt-get: permission denied" >&2\nexit 3\n');
   await serving(dir, [['--allow-dependencies-sh']], async ([failing]) => {
-    await failing.waitFor(/^dependencies\.sh failed \(bash exited with 3\): apt-get: permission denied$/);
+    await failing.waitFor(/^api colors: cannot start: dependencies\.sh failed \(bash exited with 3\): apt-get: permission denied$/);
     assert.match(failing.output(), new RegExp(`^to reproduce: cd ${dir} && bash dependencies\\.sh$`, 'm'));
     assert.equal((await predict(failing)).status, 503);
   }, []);
