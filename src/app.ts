@@ -45,6 +45,8 @@ export interface AppOptions {
   cpu?: number;
   mem?: number;
   env?: NodeJS.ProcessEnv;
+  /** APIs that cannot start, with why (their project's setup failed, project/prepare.ts): they answer 503 saying so */
+  unavailable?: ReadonlyMap<string, string>;
   /** real time runs this many times faster for the autoscalers (tests only; see autoscale/autoscaler.ts) */
   autoscalerTimeScale?: number;
   log: (line: string, level?: 'info' | 'error') => void;
@@ -116,6 +118,10 @@ export class App {
         },
       });
     });
+    for (const pool of this.pools) {
+      const reason = opts.unavailable?.get(pool.api.name);
+      if (reason !== undefined) pool.failSetup(reason);
+    }
     this.autoscalers = this.pools.map(
       (pool) =>
         new Autoscaler({
@@ -179,8 +185,10 @@ export class App {
       throw err;
     }
     for (const pool of this.pools) for (const warning of neverFits(pool.api, this.ledger.capacity)) this.#opts.log(`warning: ${warning}`);
-    for (const pool of this.pools) pool.start();
-    for (const autoscaler of this.autoscalers) autoscaler.start();
+    // autoscalers[i] is pools[i]'s; an API whose project could not be set up never starts.
+    const runs = this.pools.map((pool) => !this.#opts.unavailable?.has(pool.api.name));
+    for (const [i, pool] of this.pools.entries()) if (runs[i]) pool.start();
+    for (const [i, autoscaler] of this.autoscalers.entries()) if (runs[i]) autoscaler.start();
     // 503s are summarised once a second per API, never one line each, and
     // reach the per-second windows of the status routes.
     this.#refusalsTickedAt = performance.now();

@@ -1,6 +1,9 @@
 // Parses argv and runs one command. Exit codes: 0 ok, 1 invalid input
-// (config, trace), 2 usage or unreadable file.
+// (config, trace), 2 usage or unreadable file (or a Node.js too old).
+import './require-node.ts';
+import { closest } from './config/suggest.ts';
 import { ConfigFileError, CortexLocalError, UsageError } from './errors.ts';
+import { ownVersion } from './own-files.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -25,7 +28,10 @@ commands:
   predict API FILE.json   send a JSON file to an API and print the prediction
   export --to ENGINE      write the project for KServe (kserve) or Ray Serve (rayserve)
 
-run 'cortex-local <command> --help' for a command's options`;
+options: --help, --version (on every command too)
+run 'cortex-local <command> --help' for a command's options
+
+example: cortex-local serve examples/hello`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -34,13 +40,14 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    const { readFile } = await import('node:fs/promises');
-    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
-    process.stdout.write(`${pkg.version}\n`);
+    process.stdout.write(`${ownVersion()}\n`);
     return 0;
   }
   const load = commands[name];
-  if (!load) throw new UsageError(`unknown command "${name}"\n\n${usage}`);
+  if (!load) {
+    const hint = closest(name.replace(/^-+/, ''), Object.keys(commands));
+    throw new UsageError(`unknown command "${name}"${hint === null ? '' : ` (did you mean "${hint}"?)`}\n\n${usage}`);
+  }
   return (await load())(rest);
 }
 

@@ -1,13 +1,13 @@
 // `cortex-local get [API]`: the running server's APIs as a table; with API,
 // its replicas, tracker and last error; with --autoscaler, the autoscaler's
 // last ticks and why; with --watch, again every second.
-import { parseArgs } from 'node:util';
 import { formatTicks } from '../autoscale/explain.ts';
 import { formatNumber } from '../autoscale/recommender.ts';
 import { UsageError } from '../errors.ts';
 import type { ApiSummary, AutoscalerView } from '../http/status.ts';
 import type { TrackerStats } from '../metrics/tracker.ts';
 import { formatBytes } from '../pool/memory.ts';
+import { parseCommand } from './args.ts';
 import { CLIENT_HELP, CLIENT_OPTIONS, getJson, serverOf, type Server } from './client.ts';
 import { clockTime, paintFor, paintStatus, table, type Paint } from './terminal.ts';
 
@@ -22,27 +22,28 @@ options:
 ${CLIENT_HELP}
   -w, --watch    show it again every second (redrawn in place on a terminal)
   --autoscaler   with API: the autoscaler's last 60 ticks, every value that went into each
-  --json         print the server's answer as JSON`;
+  --json         print the server's answer as JSON
+  --help, --version
+
+example: cortex-local get iris --port 8080`;
 
 /** Cortex's `get --watch`: "re-run the command every second". */
 const WATCH_MS = 1000;
 
 export async function get(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const parsed = parseCommand(
+    'get',
+    argv,
+    {
       ...CLIENT_OPTIONS,
       watch: { type: 'boolean', short: 'w', default: false },
       autoscaler: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+    help,
+  );
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`get takes at most one API name, got ${positionals.length}: ${positionals.join(' ')}`);
   const name = positionals[0];
   if (values.autoscaler && name === undefined) throw new UsageError('--autoscaler needs an API: cortex-local get API --autoscaler');

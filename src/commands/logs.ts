@@ -1,10 +1,10 @@
 // `cortex-local logs API [--follow]`: the API's recent log lines, as the
 // server keeps them (its workers' output and the server's lines about it),
 // then, with --follow, each new line as it comes.
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import type { LogLine } from '../logs/ring.ts';
 import type { LogsView } from '../http/status.ts';
+import { parseCommand } from './args.ts';
 import { CLIENT_HELP, CLIENT_OPTIONS, getJson, serverOf } from './client.ts';
 import { clockTime, paintFor, type Paint } from './terminal.ts';
 
@@ -17,27 +17,19 @@ own lines about it. Timestamps and colours when the output is a terminal.
 options:
 ${CLIENT_HELP}
   -f, --follow   keep printing new lines until Ctrl-C
-  -n, --lines N  print only the last N lines first (default: all kept)`;
+  -n, --lines N  print only the last N lines first (default: all kept)
+  --help, --version
+
+example: cortex-local logs iris --follow`;
 
 /** How often --follow asks for new lines. */
 const FOLLOW_MS = 500;
 const MAX_LINES = 1000;
 
 export async function logs(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      ...CLIENT_OPTIONS,
-      follow: { type: 'boolean', short: 'f', default: false },
-      lines: { type: 'string', short: 'n' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  const parsed = parseCommand('logs', argv, { ...CLIENT_OPTIONS, follow: { type: 'boolean', short: 'f', default: false }, lines: { type: 'string', short: 'n' } }, help);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(`logs takes one API name (got ${positionals.length})\n\n${help}`);
   let limit = MAX_LINES;
   if (values.lines !== undefined) {

@@ -1,9 +1,9 @@
 // `cortex-local predict API FILE.json|-`: sends a JSON file (or stdin) to the
 // API as Cortex's `predict` did, prints the answer, exits 1 unless it is 2xx.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import type { ApiSummary } from '../http/status.ts';
+import { parseCommand } from './args.ts';
 import { call, CLIENT_HELP, CLIENT_OPTIONS, getJson, serverOf } from './client.ts';
 
 const help = `usage: cortex-local predict API FILE.json [options]
@@ -13,7 +13,10 @@ Exits 1 when the answer is not 2xx (its error goes to stderr).
 
 options:
 ${CLIENT_HELP}
-  --debug        predict with debug mode: the server logs the payload and the prediction`;
+  --debug        predict with debug mode: the server logs the payload and the prediction
+  --help, --version
+
+example: cortex-local predict iris sample.json`;
 
 const FILE_ERRORS: Record<string, string> = {
   ENOENT: 'no such file',
@@ -22,19 +25,9 @@ const FILE_ERRORS: Record<string, string> = {
 };
 
 export async function predict(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      ...CLIENT_OPTIONS,
-      debug: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  const parsed = parseCommand('predict', argv, { ...CLIENT_OPTIONS, debug: { type: 'boolean', default: false } }, help);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length !== 2) throw new UsageError(`predict takes an API name and a JSON file (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'})\n\n${help}`);
   const [name, file] = positionals;
   let body: Buffer;

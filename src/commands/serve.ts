@@ -2,7 +2,6 @@
 import { spawnSync } from 'node:child_process';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { App } from '../app.ts';
 import { autoscalerTimeScale } from '../autoscale/autoscaler.ts';
 import { parseDuration } from '../config/duration.ts';
@@ -11,8 +10,10 @@ import { formatConfigIssues } from '../config/report.ts';
 import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
 import { discoverGpus } from '../pool/gpus.ts';
 import { DEFAULT_MAX_QUEUED_BYTES } from '../http/byte-budget.ts';
+import { prepareProject } from '../project/prepare.ts';
 import { DEFAULT_MAX_BODY } from '../http/server.ts';
 import { ServeConsole } from './serve-console.ts';
+import { parseCommand } from './args.ts';
 
 const help = `usage: cortex-local serve [PATH] [options]
 
@@ -41,36 +42,39 @@ options:
   --http-threads N    run the HTTP front door on N threads of its own (default 0:
                       on the main thread): more requests per second under many
                       connections, more latency for each (see README, Performance)
-  --insecure          allow a non-loopback --host without an API key`;
+  --insecure          allow a non-loopback --host without an API key
+  --no-install        do not install requirements.txt (a virtualenv already
+                      installed for it is still used) nor run dependencies.sh
+  --allow-dependencies-sh
+                      run the project's dependencies.sh with bash before
+                      installing requirements.txt (it runs as you, on this machine)
+  --help, --version
+
+example: cortex-local serve examples/hello --port 8080`;
 
 const MAX_HTTP_THREADS = 64;
 
 export async function serve(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string', default: '8888' },
-      host: { type: 'string', default: '127.0.0.1' },
-      python: { type: 'string' },
-      gpus: { type: 'string' },
-      'max-body': { type: 'string' },
-      'body-timeout': { type: 'string', default: '30s' },
-      'max-queued-bytes': { type: 'string' },
-      'init-timeout': { type: 'string', default: '10m' },
-      'exit-on-init-error': { type: 'boolean', default: false },
-      'predict-timeout': { type: 'string' },
-      'enforce-mem': { type: 'boolean', default: false },
-      'api-key': { type: 'string' },
-      'http-threads': { type: 'string', default: '0' },
-      insecure: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  const parsed = parseCommand('serve', argv, {
+    port: { type: 'string', default: '8888' },
+    host: { type: 'string', default: '127.0.0.1' },
+    python: { type: 'string' },
+    gpus: { type: 'string' },
+    'max-body': { type: 'string' },
+    'body-timeout': { type: 'string', default: '30s' },
+    'max-queued-bytes': { type: 'string' },
+    'init-timeout': { type: 'string', default: '10m' },
+    'exit-on-init-error': { type: 'boolean', default: false },
+    'predict-timeout': { type: 'string' },
+    'enforce-mem': { type: 'boolean', default: false },
+    'api-key': { type: 'string' },
+    'http-threads': { type: 'string', default: '0' },
+    insecure: { type: 'boolean', default: false },
+    'no-install': { type: 'boolean', default: false },
+    'allow-dependencies-sh': { type: 'boolean', default: false },
+  }, help);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`serve takes one PATH, got ${positionals.length}: ${positionals.join(' ')}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
@@ -135,9 +139,28 @@ export async function serve(argv: string[]): Promise<number> {
   const log = (line: string, level?: 'info' | 'error') => terminal.log(line, level);
   if (gpuDiscovery.warning) log(`warning: ${gpuDiscovery.warning}`);
 
+  const project = await prepareProject({
+    projectDir: config.projectDir,
+    python,
+    install: !values['no-install'],
+    allowDependenciesSh: values['allow-dependencies-sh'],
+    log,
+    output: (step, line) => process.stdout.write(`[${step}] ${line}\n`),
+  });
+  const unavailable = new Map<string, string>();
+  if (!project.ok) {
+    for (const api of config.apis) unavailable.set(api.name, project.error);
+    log(`${config.apis.map((a) => `api ${a.name}`).join(', ')}: cannot start: ${project.error}`);
+    if (values['exit-on-init-error']) {
+      log('shutting down (--exit-on-init-error)');
+      return 1;
+    }
+  }
+
   const app = new App({
     config,
-    python,
+    python: project.ok ? project.python : python,
+    unavailable,
     host,
     port,
     gpus: gpuDiscovery.gpus,

@@ -2,7 +2,6 @@
 // through the autoscaler (../shared/spec/autoscaler.md §4) on a simulated
 // clock. No process starts; the recommender is the one `serve` uses.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { explainTick, formatTicks } from '../autoscale/explain.ts';
 import { replay, type ReplayDecision, type ReplayInput } from '../autoscale/replay.ts';
 import { formatNumber } from '../autoscale/recommender.ts';
@@ -10,6 +9,7 @@ import { resolveAutoscalingBlock } from '../config/autoscaling.ts';
 import { describeValue } from '../config/check.ts';
 import { closest } from '../config/suggest.ts';
 import { TraceError, UsageError } from '../errors.ts';
+import { parseCommand } from './args.ts';
 
 const help = `usage: cortex-local simulate TRACE.json [--json] [--explain]
 
@@ -21,7 +21,9 @@ TRACE.json: {"autoscaling": {...}, "initial_replicas": 1, "tick": 10, "duration"
   initial_replicas  integer ≥ 1; default init_replicas; clamped to [min_replicas, max_replicas]
   tick              seconds between ticks, integer ≥ 1; default 10
   duration          seconds to simulate, > 0 (required)
-  in_flight         [t, value] points, t ≥ 0 non-decreasing: the in-flight count from t on (required)`;
+  in_flight         [t, value] points, t ≥ 0 non-decreasing: the in-flight count from t on (required)
+
+example: cortex-local simulate trace.json --json`;
 
 const FILE_ERRORS: Record<string, string> = {
   ENOENT: 'no such file',
@@ -32,25 +34,9 @@ const FILE_ERRORS: Record<string, string> = {
 const TRACE_KEYS = ['autoscaling', 'initial_replicas', 'tick', 'duration', 'in_flight'] as const;
 
 export async function simulate(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        explain: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`simulate: ${(err as Error).message}\n\n${help}`);
-  }
+  const parsed = parseCommand('simulate', argv, { json: { type: 'boolean', default: false }, explain: { type: 'boolean', default: false } }, help);
+  if (parsed === null) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
   if (positionals.length !== 1) throw new UsageError(`simulate takes one TRACE.json (got ${positionals.length})\n\n${help}`);
   const file = positionals[0];
 

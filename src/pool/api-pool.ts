@@ -217,6 +217,18 @@ export class ApiPool extends EventEmitter {
     return this.admission.capacity;
   }
 
+  /**
+   * The API can never start: its project's setup failed (requirements.txt,
+   * dependencies.sh; project/prepare.ts). It is failed as if its __init__ had
+   * given up, with `reason` as the error its requests and status show.
+   */
+  failSetup(reason: string): void {
+    this.#failedInit = reason;
+    this.#failure = `api ${this.api.name} failed: its project could not be set up`;
+    this.emit('failed', reason);
+    this.emit('state', this.status());
+  }
+
   /** clients that left before their answer, by where their request was */
   get abandoned(): { waiting: number; executing: number } {
     return { ...this.#abandoned };
@@ -287,7 +299,7 @@ export class ApiPool extends EventEmitter {
       queued: this.#queue.size,
       capacity: this.capacity,
       abandoned: this.abandoned,
-      last_error: lastError,
+      last_error: lastError ?? this.#failedInit,
       detail,
       model_signature: this.#modelSignature,
     };

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { ApiPool } from '../../pool/api-pool.ts';
 import type { Job, Ticket } from '../../pool/job.ts';
 import type { Reply } from '../../pool/reply.ts';
+import { doorThreadFile } from '../../own-files.ts';
 import type { LocalBackend } from '../backend.ts';
 import { ByteBudget } from '../byte-budget.ts';
 import type { RefusalTally } from '../refusal-tally.ts';
@@ -58,8 +59,7 @@ class DoorThread implements UpHandler {
   constructor(local: LocalBackend, data: DoorThreadData) {
     this.#local = local;
     this.#unreceived = new Int32Array(data.unreceived);
-    const file = import.meta.url.endsWith('.ts') ? './door-thread.ts' : './door-thread.js';
-    this.worker = new Worker(new URL(file, import.meta.url), { workerData: data });
+    this.worker = new Worker(doorThreadFile(), { workerData: data });
     // Answers settled while one pipe read is handled go down in one message.
     this.#outbox = new DownOutbox((batch, transfer) => this.worker.postMessage(batch, transfer), queueMicrotask);
     this.worker.on('message', (m: Batch<ColdUp> | Control) => {
