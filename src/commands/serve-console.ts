@@ -32,6 +32,7 @@ export class ServeConsole {
   #frame = 0;
   #spinnerShown = false;
   #drained: Promise<void> | null = null;
+  #shuttingDown = false;
 
   constructor(out: Out, env: NodeJS.ProcessEnv = process.env, clock: () => number = Date.now) {
     this.#out = out;
@@ -60,7 +61,12 @@ export class ServeConsole {
     for (const pool of pools) pool.on('state', (status: ApiStatus) => this.#onState(status));
   }
 
-  /** Clears the spinner line for good (the server is stopping). */
+  /** The server is stopping: every replica drains now, which needs no line each. */
+  shuttingDown(): void {
+    this.#shuttingDown = true;
+  }
+
+  /** Clears the spinner line for good (the server has stopped). */
   close(): void {
     this.#stopSpinner();
   }
@@ -86,7 +92,7 @@ export class ServeConsole {
       if (!key.startsWith(`${status.name}/`) || seen.has(key)) continue;
       this.#states.delete(key);
       this.#loading.delete(key);
-      if (state === 'draining') lines.push(`replica ${key} drained and stopped`);
+      if (state === 'draining' && !this.#shuttingDown) lines.push(`replica ${key} drained and stopped`);
     }
     if (this.#loading.size === 0) this.#stopSpinner();
     if (lines.length > 0) this.#print(lines);

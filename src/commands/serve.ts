@@ -201,8 +201,9 @@ export async function serve(argv: string[]): Promise<number> {
       log(`${signal}: shutting down; finishing ${inFlight} in-flight request${inFlight === 1 ? '' : 's'} (send ${signal} again to force)`);
       stop();
     };
-    const stop = () =>
-      app.stop().then(
+    const stop = () => {
+      terminal.shuttingDown();
+      return app.stop().then(
         () => {
           terminal.close();
           log('stopped');
@@ -214,6 +215,7 @@ export async function serve(argv: string[]): Promise<number> {
           resolve(1);
         },
       );
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     // A closed terminal: drain as for SIGTERM rather than die with requests in flight.

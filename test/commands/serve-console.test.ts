@@ -103,3 +103,14 @@ test('a lagging reader: worker output is answered with a promise that resolves o
   await first;
   assert.equal(terminal.output('iris/1/1', 'stdout', ['d']), undefined);
 });
+
+test('once the server is shutting down, replicas drain without a line each', () => {
+  const { terminal, pool, text } = setup(false);
+  pool.emit('state', status([[1, 'ready'], [2, 'ready']]));
+  pool.emit('state', status([[1, 'ready'], [2, 'draining']]));
+  pool.emit('state', status([[1, 'ready']]));
+  terminal.shuttingDown();
+  pool.emit('state', status([[1, 'draining']]));
+  pool.emit('state', status([]));
+  assert.equal(text(), 'replica iris/1 ready\nreplica iris/2 ready\nreplica iris/2 drained and stopped\n');
+});
