@@ -1,20 +1,21 @@
 // Wires one running server: ledger → one pool per API → front door, plus an
-// autoscaler per API. The APIs change while it runs (apply: a deploy adds,
-// rolls, reconfigures and removes them), the routing table swapped whole
-// once per deploy, on the front-door threads too. The serve command owns
-// argv, printing and signals; reload/ decides what a deploy changes.
-import { EventEmitter } from 'node:events';
+// autoscaler, metrics and a log ring per API. The APIs change while it runs
+// (apply: a deploy adds, rolls, reconfigures and removes them), the routing
+// table swapped whole once per deploy, on the front-door threads too. The
+// serve command owns argv, printing and signals; reload/ decides what a
+// deploy changes.
 import { availableParallelism, totalmem } from 'node:os';
 import { Autoscaler } from './autoscale/autoscaler.ts';
 import type { ResolvedApi, ResolvedConfig } from './config/types.ts';
 import { PortInUseError } from './errors.ts';
-import type { AdminHandler } from './http/backend.ts';
-import { LocalBackend } from './http/backend.ts';
+import { LocalBackend, type AdminHandler } from './http/backend.ts';
 import { DEFAULT_BODY_TIMEOUT_MS } from './http/body-deadlines.ts';
 import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES } from './http/byte-budget.ts';
 import { RefusalLog } from './http/refusal-log.ts';
 import { DEFAULT_MAX_BODY, FrontDoor } from './http/server.ts';
+import type { ApiParts } from './http/status.ts';
 import { DoorThreads } from './http/threads/door-threads.ts';
+import { LogRing } from './logs/ring.ts';
 import { Metrics } from './metrics/registry.ts';
 import { ApiPool } from './pool/api-pool.ts';
 import type { BackoffOptions } from './pool/backoff.ts';
@@ -49,12 +50,19 @@ export interface AppOptions {
   cpu?: number;
   mem?: number;
   env?: NodeJS.ProcessEnv;
+  /** the project's setup failed (project/prepare.ts): every API, deployed now or later, answers 503 saying why */
+  setupFailed?: string;
   /** real time runs this many times faster for the autoscalers (tests only; see autoscale/autoscaler.ts) */
   autoscalerTimeScale?: number;
-  log: (line: string) => void;
+  log: (line: string, level?: 'info' | 'error') => void;
   /** workers' output lines; a promise returned: the log is full, read no more output until it resolves */
   output: (label: string, stream: 'stdout' | 'stderr', lines: string[]) => void | Promise<void>;
+  /** each API's pool as it is made, at start or by a deploy (serve follows them) */
+  onApi?: (pool: ApiPool) => void;
 }
+
+/** `[iris] …` or `[iris/2/1] …`: the API a server line is about. */
+const API_PREFIX = /^\[([^\]/]+)[\]/]/;
 
 /** The HTTP side: a FrontDoor on the main thread, or DoorThreads. */
 interface Door {
@@ -73,41 +81,42 @@ export type ApiChange =
   | { kind: 'update'; api: ResolvedApi; version: string; restart: boolean }
   | { kind: 'remove'; name: string };
 
-/**
- * Events: 'api-failed' (name): an API's __init__ failed for good with no
- * older version serving (serve --exit-on-init-error).
- */
-export class App extends EventEmitter {
+export class App {
   readonly ledger: ResourceLedger;
   readonly door: Door;
   readonly metrics: Metrics;
   readonly backend: LocalBackend;
-  #pools: ApiPool[] = [];
-  readonly #autoscalers = new Map<ApiPool, Autoscaler>();
-  /** pools taken off the routes that are still draining */
-  readonly #removing = new Set<ApiPool>();
+  /** the APIs served now */
+  #apis: ApiParts[] = [];
+  /** APIs taken off the routes that are still draining */
+  readonly #removing = new Set<ApiParts>();
   /** the next replica id of each API deleted so far, by name: deployed again, it goes on from there */
   readonly #nextReplicaIds = new Map<string, number>();
   readonly #opts: AppOptions;
   readonly #refusalLog: RefusalLog;
   #refusalTimer: NodeJS.Timeout | null = null;
   #refusalsTickedAt = 0;
-  /** the server's URL once it listens */
-  #base: string | null = null;
+  #listening = false;
   #admin: AdminHandler = () => Promise.reject(new Error('this server takes no admin requests'));
 
   constructor(opts: AppOptions) {
-    super();
     this.#opts = opts;
     this.ledger = new ResourceLedger({
       cpu: opts.cpu ?? availableParallelism(),
       mem: opts.mem ?? Math.floor(totalmem() * (1 - MEMORY_RESERVE)),
       gpus: opts.gpus,
     });
-    this.metrics = new Metrics(() => this.#pools);
-    this.backend = new LocalBackend(this.metrics, opts.log, (request) => this.#admin(request));
-    this.#pools = opts.config.apis.map((api) => this.#newPool(api, opts.versions?.get(api.name) ?? ''));
-    this.backend.route(this.#pools);
+    this.metrics = new Metrics({ pools: () => this.pools, autoscaler: (name) => this.#apis.find((a) => a.pool.api.name === name)?.autoscaler });
+    // The front door's lines (a failed predict() with its traceback, ?debug=true payloads) name their API first.
+    const doorLog = (line: string) => {
+      const api = API_PREFIX.exec(line)?.[1];
+      const level = / failed in predict\(\):/.test(line) ? 'error' : 'info';
+      this.#apis.find((a) => a.pool.api.name === api)?.logs.push('server', 'server', line, level);
+      opts.log(line, level);
+    };
+    this.backend = new LocalBackend(this.metrics, doorLog, (request) => this.#admin(request));
+    this.#apis = opts.config.apis.map((api) => this.#newApi(api, opts.versions?.get(api.name) ?? ''));
+    this.backend.route(this.#apis);
     const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
     const bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
     const queuedBytes = new ByteBudget(opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
@@ -116,18 +125,18 @@ export class App extends EventEmitter {
     const door = { maxBody, apiKey: opts.apiKey, bodyTimeoutMs, queuedBytes };
     this.door =
       (opts.httpThreads ?? 0) > 0
-        ? new DoorThreads({ count: opts.httpThreads as number, backend: this.backend, log: opts.log, ...door })
+        ? new DoorThreads({ count: opts.httpThreads as number, local: this.backend, log: opts.log, ...door })
         : new FrontDoor({ backend: this.backend, ...door });
   }
 
   /** the APIs served now */
-  get pools(): readonly ApiPool[] {
-    return this.#pools;
+  get pools(): ApiPool[] {
+    return this.#apis.map((a) => a.pool);
   }
 
   /** the autoscaler of each API served now */
   get autoscalers(): Autoscaler[] {
-    return this.#pools.map((p) => this.#autoscalers.get(p) as Autoscaler);
+    return this.#apis.map((a) => a.autoscaler);
   }
 
   /** Who carries out deploy, refresh and delete requests (reload/reloader.ts). */
@@ -144,14 +153,18 @@ export class App extends EventEmitter {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(this.#opts.host, this.#opts.port, { cause: err });
       throw err;
     }
-    const host = this.#opts.host;
-    this.#base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    for (const pool of this.#pools) this.#startPool(pool);
-    // 503s are summarised once a second per API, never one line each.
+    this.#listening = true;
+    for (const a of this.#apis) this.#warnNeverFits(a.pool.api);
+    for (const a of this.#apis) this.#start(a);
+    // 503s are summarised once a second per API, never one line each, and
+    // reach the per-second windows of the status routes.
     this.#refusalsTickedAt = performance.now();
-    this.#refusalTimer = setInterval(() => this.#logRefusals(), 1000);
+    this.#refusalTimer = setInterval(() => {
+      this.metrics.sample();
+      this.#logRefusals();
+    }, 1000);
     this.#refusalTimer.unref();
-    return { host, port };
+    return { host: this.#opts.host, port };
   }
 
   /**
@@ -161,39 +174,42 @@ export class App extends EventEmitter {
    * their admitted requests and stop (`drained`).
    */
   async apply(changes: readonly ApiChange[]): Promise<{ drained: Promise<void> }> {
-    const removed: ApiPool[] = [];
+    const removed: ApiParts[] = [];
     for (const change of changes) {
       if (change.kind === 'add') {
-        const pool = this.#newPool(change.api, change.version);
-        this.#pools.push(pool);
-        if (this.#base !== null) this.#startPool(pool);
+        const a = this.#newApi(change.api, change.version);
+        this.#apis.push(a);
+        if (this.#listening) {
+          this.#warnNeverFits(a.pool.api);
+          this.#start(a);
+        }
       } else if (change.kind === 'update') {
-        const pool = this.#pool(change.api.name);
+        const a = this.#api(change.api.name);
         if (change.restart) this.#warnNeverFits(change.api);
-        pool.deploy(change.api, change.version, change.restart);
-        this.#autoscalers.get(pool)?.stop();
+        a.pool.deploy(change.api, change.version, change.restart);
+        a.metrics.deployed(change.api);
+        a.autoscaler.stop();
         // Cortex started the autoscaler afresh on every deploy that changed the API (updateAutoscalerCron).
-        this.#autoscalers.set(pool, this.#newAutoscaler(pool));
-        if (this.#base !== null) this.#autoscalers.get(pool)?.start();
+        a.autoscaler = this.#newAutoscaler(a.pool, a.logs);
+        if (this.#listening && this.#opts.setupFailed === undefined) a.autoscaler.start();
       } else {
-        const pool = this.#pool(change.name);
-        this.#autoscalers.get(pool)?.stop();
-        this.#autoscalers.delete(pool);
-        this.#pools.splice(this.#pools.indexOf(pool), 1);
-        this.metrics.forget(pool.api.name);
-        this.#nextReplicaIds.set(pool.api.name, pool.nextReplicaId);
-        this.#removing.add(pool);
-        removed.push(pool);
+        const a = this.#api(change.name);
+        a.autoscaler.stop();
+        this.#apis.splice(this.#apis.indexOf(a), 1);
+        this.metrics.remove(change.name);
+        this.#nextReplicaIds.set(change.name, a.pool.nextReplicaId);
+        this.#removing.add(a);
+        removed.push(a);
       }
     }
-    this.backend.route(this.#pools);
+    this.backend.route(this.#apis);
     await this.door.routesChanged();
     const drained = Promise.all(
-      removed.map(async (pool) => {
-        await pool.stop();
-        this.#removing.delete(pool);
-        this.backend.retire(pool);
-        // Another deploy may have removed others meanwhile: the threads forget what retired.
+      removed.map(async (a) => {
+        await a.pool.stop();
+        this.#removing.delete(a);
+        this.backend.retire(a);
+        // The threads forget what retired.
         await this.door.routesChanged();
       }),
     ).then(() => {});
@@ -202,9 +218,9 @@ export class App extends EventEmitter {
 
   /** Graceful: refuse new requests, answer every admitted one, stop every worker. */
   async stop(): Promise<void> {
-    for (const autoscaler of this.#autoscalers.values()) autoscaler.stop();
+    for (const a of this.#apis) a.autoscaler.stop();
     this.door.beginShutdown();
-    await Promise.all([...this.#pools, ...this.#removing].map((p) => p.stop()));
+    await Promise.all([...this.#apis, ...this.#removing].map((a) => a.pool.stop()));
     await this.door.close();
     this.#stopRefusalLog();
   }
@@ -212,19 +228,21 @@ export class App extends EventEmitter {
   /** Forced: kill every worker now. */
   kill(): void {
     this.#stopRefusalLog();
-    for (const autoscaler of this.#autoscalers.values()) autoscaler.stop();
-    for (const p of [...this.#pools, ...this.#removing]) p.kill();
+    for (const a of this.#apis) a.autoscaler.stop();
+    for (const a of [...this.#apis, ...this.#removing]) a.pool.kill();
     this.door.kill();
   }
 
-  #pool(name: string): ApiPool {
-    const pool = this.#pools.find((p) => p.api.name === name);
-    if (pool === undefined) throw new Error(`no API named ${name} is served`);
-    return pool;
+  #api(name: string): ApiParts {
+    const a = this.#apis.find((x) => x.pool.api.name === name);
+    if (a === undefined) throw new Error(`no API named ${name} is served`);
+    return a;
   }
 
-  #newPool(api: ResolvedApi, version: string): ApiPool {
+  #newApi(api: ResolvedApi, version: string): ApiParts {
     const opts = this.#opts;
+    const logs = new LogRing();
+    const metrics = this.metrics.add(api);
     const pool = new ApiPool({
       api,
       version,
@@ -232,21 +250,34 @@ export class App extends EventEmitter {
       python: opts.python,
       ledger: this.ledger,
       baseEnv: opts.env ?? process.env,
-      log: opts.log,
-      output: opts.output,
+      log: (line, level = 'info') => {
+        logs.push('server', 'server', line, level);
+        opts.log(line, level);
+      },
+      output: (label, stream, lines) => {
+        logs.pushAll(label, stream, lines);
+        return opts.output(label, stream, lines);
+      },
       backoff: opts.backoff,
       initTimeoutMs: opts.initTimeoutMs,
       predictTimeoutMs: opts.predictTimeoutMs,
       enforceMem: opts.enforceMem,
       firstReplicaId: this.#nextReplicaIds.get(api.name),
+      observer: {
+        answered: (wait, run) => {
+          metrics.queueWait.observe(wait);
+          metrics.predict.observe(run);
+        },
+        restarted: (reason) => metrics.restarts[reason]++,
+        loaded: (seconds) => metrics.modelLoad.observe(seconds),
+      },
     });
-    pool.once('ready', () => opts.log(`api ${pool.api.name} ready at ${this.#base}${pool.api.endpoint}`));
-    pool.on('failed', () => this.emit('api-failed', pool.api.name));
-    this.#autoscalers.set(pool, this.#newAutoscaler(pool));
-    return pool;
+    if (opts.setupFailed !== undefined) pool.failSetup(opts.setupFailed);
+    opts.onApi?.(pool);
+    return { pool, metrics, logs, autoscaler: this.#newAutoscaler(pool, logs) };
   }
 
-  #newAutoscaler(pool: ApiPool): Autoscaler {
+  #newAutoscaler(pool: ApiPool, logs: LogRing): Autoscaler {
     return new Autoscaler({
       api: pool.api.name,
       autoscaling: pool.api.autoscaling,
@@ -254,15 +285,19 @@ export class App extends EventEmitter {
       currentReplicas: () => pool.desiredReplicas,
       setDesiredReplicas: (n) => pool.setDesiredReplicas(n),
       timeScale: this.#opts.autoscalerTimeScale,
-      log: this.#opts.log,
+      log: (line) => {
+        logs.push('server', 'server', line);
+        this.#opts.log(line);
+      },
       onDecision: (from, to) => this.metrics.decision(pool.api.name, from, to),
     });
   }
 
-  #startPool(pool: ApiPool): void {
-    this.#warnNeverFits(pool.api);
-    pool.start();
-    this.#autoscalers.get(pool)?.start();
+  /** An API whose project could not be set up never starts. */
+  #start(a: ApiParts): void {
+    if (this.#opts.setupFailed !== undefined) return;
+    a.pool.start();
+    a.autoscaler.start();
   }
 
   #warnNeverFits(api: ResolvedApi): void {

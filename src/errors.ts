@@ -94,6 +94,13 @@ export class WorkerInitError extends CortexLocalError {
   }
 }
 
+/** A client command (get, logs, predict) found no server answering where it looked. */
+export class ServerUnreachableError extends CortexLocalError {
+  constructor(base: string, options?: ErrorOptions) {
+    super('CORTEX_LOCAL_SERVER_UNREACHABLE', `No cortex-local server at ${base}: start one with \`cortex-local serve\``, options);
+  }
+}
+
 /** A client command was answered 401: the server wants an API key, or another one. */
 export class ApiKeyRefusedError extends CortexLocalError {
   constructor(base: string, keyGiven: boolean) {
@@ -103,6 +110,15 @@ export class ApiKeyRefusedError extends CortexLocalError {
         ? `the server at ${base} refused the API key given (--api-key or CORTEX_LOCAL_API_KEY): use the key it was started with (serve --api-key)`
         : `the server at ${base} requires an API key: pass --api-key KEY or set CORTEX_LOCAL_API_KEY`,
     );
+  }
+}
+
+/** A server answered a client command with something else than it asks for (an error, or not cortex-local at all). */
+export class ServerAnswerError extends CortexLocalError {
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super('CORTEX_LOCAL_SERVER_ANSWER', message);
+    this.status = status;
   }
 }
 

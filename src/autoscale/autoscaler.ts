@@ -12,6 +12,7 @@
 // exists for tests only.
 import type { AutoscalingConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
+import { explainTick, TickHistory, type ExplainedTick } from './explain.ts';
 import { formatNumber, Recommender, type Decision } from './recommender.ts';
 import { InFlightSampler } from './sampler.ts';
 
@@ -38,6 +39,9 @@ export interface AutoscalerOptions {
   onDecision?: (from: number, to: number) => void;
 }
 
+/** How many ticks `explain` keeps: 10 minutes at the default 10 s tick. */
+export const EXPLAINED_TICKS = 60;
+
 export const TIME_SCALE_ENV = 'CORTEX_LOCAL_AUTOSCALER_TIME_SCALE';
 
 /** The time scale `serve` passes to every autoscaler: 1 unless the test-only env var says otherwise. */
@@ -62,6 +66,7 @@ export class Autoscaler {
   #slot = 0;
   #ticks = 0;
   #last: Decision | null = null;
+  readonly #history = new TickHistory(EXPLAINED_TICKS);
 
   constructor(opts: AutoscalerOptions) {
     const timeScale = opts.timeScale ?? 1;
@@ -82,6 +87,11 @@ export class Autoscaler {
     return this.#last;
   }
 
+  /** The latest ticks, oldest first, with every value that went into each (explain.ts). */
+  get ticks(): readonly ExplainedTick[] {
+    return this.#history.ticks;
+  }
+
   /** Starts at t = 0: a fresh window, no recommendations, a new first period (as Cortex's updateAutoscalerCron). */
   start(): void {
     if (this.#timer !== undefined) return;
@@ -90,6 +100,7 @@ export class Autoscaler {
     this.#slot = 0;
     this.#ticks = 0;
     this.#last = null;
+    this.#history.clear();
     this.#startReal = this.#clock();
     this.#schedule();
   }
@@ -129,8 +140,10 @@ export class Autoscaler {
   }
 
   #tick(at: number): void {
-    const decision = this.#recommender.tick(at, this.#sampler.average(at), this.#opts.currentReplicas());
+    const { average, samples } = this.#sampler.window(at);
+    const decision = this.#recommender.tick(at, average, this.#opts.currentReplicas());
     this.#last = decision;
+    this.#history.push(explainTick(at / 1000, samples, decision));
     const { previous: from, replicas: to } = decision;
     if (to === from) return;
     this.#opts.setDesiredReplicas(to);

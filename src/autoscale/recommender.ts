@@ -19,6 +19,32 @@ export interface Decision {
   replicas: number;
   /** the last rule that changed the count, in a few words */
   reason: string;
+  /** every intermediate value of the tick, in the spec's order; null without samples */
+  steps: DecisionSteps | null;
+}
+
+/** The intermediate values of one tick (../shared/spec/autoscaler.md §2), for `explain`. */
+export interface DecisionSteps {
+  /** avg / target_replica_concurrency */
+  raw: number;
+  /** ceil(raw) */
+  rawRecommendation: number;
+  /** raw strictly inside (low, high), on the side away from current, keeps current */
+  toleranceBand: [low: number, high: number];
+  tolerance: 'downscale' | 'upscale' | null;
+  /** min(current - 1, ceil(current × max_downscale_factor)) */
+  factorFloor: number;
+  /** max(current + 1, ceil(current × max_upscale_factor)) */
+  factorCeiling: number;
+  factorCap: 'floor' | 'ceiling' | null;
+  /** the last of "at least 1", min_replicas, max_replicas that changed the count */
+  clamp: 'at_least_1' | 'min_replicas' | 'max_replicas' | null;
+  /** the request may not go below this: current in the first downscale period, else the highest recommendation within it; null when none applies */
+  stabilizationFloor: number | null;
+  /** the request may not go above this: current in the first upscale period, else the lowest recommendation within it; null when none applies */
+  stabilizationCeiling: number | null;
+  firstDownscalePeriod: boolean;
+  firstUpscalePeriod: boolean;
 }
 
 interface Recorded {
@@ -47,7 +73,7 @@ export class Recommender {
     const current = currentReplicas;
     if (avgInFlight === null) {
       // Cortex: "metrics not available yet" — nothing recorded, nothing changed.
-      return { at: now, avgInFlight: null, recommendation: null, previous: current, replicas: current, reason: 'no samples yet' };
+      return { at: now, avgInFlight: null, recommendation: null, previous: current, replicas: current, reason: 'no samples yet', steps: null };
     }
     const c = this.#config;
 
@@ -59,16 +85,42 @@ export class Recommender {
       rec = value;
     };
 
-    if (raw < current && raw > current * (1 - c.downscale_tolerance)) set(current, 'within downscale tolerance');
-    if (raw > current && raw < current * (1 + c.upscale_tolerance)) set(current, 'within upscale tolerance');
+    const low = current * (1 - c.downscale_tolerance);
+    const high = current * (1 + c.upscale_tolerance);
+    let tolerance: DecisionSteps['tolerance'] = null;
+    if (raw < current && raw > low) {
+      set(current, 'within downscale tolerance');
+      tolerance = 'downscale';
+    }
+    if (raw > current && raw < high) {
+      set(current, 'within upscale tolerance');
+      tolerance = 'upscale';
+    }
     // Cortex always allows a step of one, whatever the factors say.
     const floor = Math.min(current - 1, Math.ceil(current * c.max_downscale_factor));
-    if (rec < floor) set(floor, 'max_downscale_factor cap');
+    let factorCap: DecisionSteps['factorCap'] = null;
+    if (rec < floor) {
+      set(floor, 'max_downscale_factor cap');
+      factorCap = 'floor';
+    }
     const ceil = Math.max(current + 1, Math.ceil(current * c.max_upscale_factor));
-    if (rec > ceil) set(ceil, 'max_upscale_factor cap');
-    if (rec < 1) set(1, 'at least 1 replica');
-    if (rec < c.min_replicas) set(c.min_replicas, 'min_replicas');
-    if (rec > c.max_replicas) set(c.max_replicas, 'max_replicas');
+    if (rec > ceil) {
+      set(ceil, 'max_upscale_factor cap');
+      factorCap = 'ceiling';
+    }
+    let clamp: DecisionSteps['clamp'] = null;
+    if (rec < 1) {
+      set(1, 'at least 1 replica');
+      clamp = 'at_least_1';
+    }
+    if (rec < c.min_replicas) {
+      set(c.min_replicas, 'min_replicas');
+      clamp = 'min_replicas';
+    }
+    if (rec > c.max_replicas) {
+      set(c.max_replicas, 'max_replicas');
+      clamp = 'max_replicas';
+    }
     const recommendation = rec;
 
     this.#forgetOlderThanEveryPeriod(now);
@@ -80,40 +132,44 @@ export class Recommender {
     const within = (period: number): Recorded[] => this.#records.filter((r) => (now - r.at) / 1000 < period);
 
     let request = recommendation;
-    const downscalePeriod = c.downscale_stabilization_period;
-    if (sinceStart < downscalePeriod) {
-      if (current > request) {
-        request = current;
-        reason = 'downscale stabilization (first period)';
-      }
-    } else {
-      const recent = within(downscalePeriod);
-      if (recent.length > 0) {
-        const highest = Math.max(...recent.map((r) => r.replicas));
-        if (highest > request) {
-          request = highest;
-          reason = 'downscale stabilization';
-        }
-      }
+    const firstDownscalePeriod = sinceStart < c.downscale_stabilization_period;
+    let stabilizationFloor: number | null = null;
+    if (firstDownscalePeriod) stabilizationFloor = current;
+    else {
+      const recent = within(c.downscale_stabilization_period);
+      if (recent.length > 0) stabilizationFloor = Math.max(...recent.map((r) => r.replicas));
     }
-    const upscalePeriod = c.upscale_stabilization_period;
-    if (sinceStart < upscalePeriod) {
-      if (current < request) {
-        request = current;
-        reason = 'upscale stabilization (first period)';
-      }
-    } else {
-      const recent = within(upscalePeriod);
-      if (recent.length > 0) {
-        const lowest = Math.min(...recent.map((r) => r.replicas));
-        if (lowest < request) {
-          request = lowest;
-          reason = 'upscale stabilization';
-        }
-      }
+    if (stabilizationFloor !== null && stabilizationFloor > request) {
+      request = stabilizationFloor;
+      reason = firstDownscalePeriod ? 'downscale stabilization (first period)' : 'downscale stabilization';
+    }
+    const firstUpscalePeriod = sinceStart < c.upscale_stabilization_period;
+    let stabilizationCeiling: number | null = null;
+    if (firstUpscalePeriod) stabilizationCeiling = current;
+    else {
+      const recent = within(c.upscale_stabilization_period);
+      if (recent.length > 0) stabilizationCeiling = Math.min(...recent.map((r) => r.replicas));
+    }
+    if (stabilizationCeiling !== null && stabilizationCeiling < request) {
+      request = stabilizationCeiling;
+      reason = firstUpscalePeriod ? 'upscale stabilization (first period)' : 'upscale stabilization';
     }
 
-    return { at: now, avgInFlight, recommendation, previous: current, replicas: request, reason };
+    const steps: DecisionSteps = {
+      raw,
+      rawRecommendation: Math.ceil(raw),
+      toleranceBand: [low, high],
+      tolerance,
+      factorFloor: floor,
+      factorCeiling: ceil,
+      factorCap,
+      clamp,
+      stabilizationFloor,
+      stabilizationCeiling,
+      firstDownscalePeriod,
+      firstUpscalePeriod,
+    };
+    return { at: now, avgInFlight, recommendation, previous: current, replicas: request, reason, steps };
   }
 
   /** Records at least as old as both periods can never be read again (comparisons are strict), so memory stays bounded. */

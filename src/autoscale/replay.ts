@@ -20,6 +20,8 @@ export interface ReplayInput {
 export interface ReplayDecision extends Decision {
   /** the tick's time in seconds since start */
   t: number;
+  /** samples in the tick's window */
+  samples: number;
 }
 
 export function replay(input: ReplayInput): ReplayDecision[] {
@@ -37,9 +39,10 @@ export function replay(input: ReplayInput): ReplayDecision[] {
     while (next < inFlight.length && inFlight[next][0] <= s) value = inFlight[next++][1];
     sampler.record(s * 1000, value);
     if (s % tick === 0) {
-      const decision = recommender.tick(s * 1000, sampler.average(s * 1000), current);
+      const { average, samples } = sampler.window(s * 1000);
+      const decision = recommender.tick(s * 1000, average, current);
       current = decision.replicas;
-      decisions.push({ ...decision, t: s });
+      decisions.push({ ...decision, t: s, samples });
     }
   }
   return decisions;

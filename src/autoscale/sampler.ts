@@ -32,10 +32,10 @@ export class InFlightSampler {
 
   /**
    * Mean of the samples with now - window < t <= now, summed oldest first
-   * (the spec fixes the order so results are reproducible to the last bit);
-   * null when there is none.
+   * (the spec fixes the order so results are reproducible to the last bit),
+   * and how many there were; the mean is null when there is none.
    */
-  average(now: number): number | null {
+  window(now: number): { average: number | null; samples: number } {
     let sum = 0;
     let n = 0;
     for (const s of this.#samples) {
@@ -44,7 +44,7 @@ export class InFlightSampler {
         n++;
       }
     }
-    return n === 0 ? null : sum / n;
+    return { average: n === 0 ? null : sum / n, samples: n };
   }
 
   /** How many samples are held (tests check the memory bound). */

@@ -2,9 +2,9 @@
 // answers the requests it had admitted, stops its replicas and forgets it.
 // The API stays in cortex.yaml: the next deploy (or edit under serve
 // --watch) starts it again, as `cortex deploy` did after `cortex delete`.
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { ADMIN_PREFIX } from '../http/admin.ts';
+import { parseCommand } from './args.ts';
 import { CLIENT_HELP, CLIENT_OPTIONS, postAdmin, serverOf } from './client.ts';
 
 const help = `usage: cortex-local delete API... [--keep-going] [--port N] [--host H] [--api-key KEY]
@@ -17,22 +17,18 @@ next deploy (or an edit under serve --watch) starts them again.
 options:
 ${CLIENT_HELP}
   --keep-going   when an API cannot be deleted (no such API), go on with the
-                 others; the exit code is still 1 (default: stop there)`;
+                 others; the exit code is still 1 (default: stop there)
+  --help, --version
+
+example: cortex-local delete iris --port 8080`;
 
 export async function deleteCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      ...CLIENT_OPTIONS,
-      'keep-going': { type: 'boolean', short: 'k', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  const parsed = parseCommand('delete', argv, {
+    ...CLIENT_OPTIONS,
+    'keep-going': { type: 'boolean', short: 'k', default: false },
+  }, help);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length === 0) throw new UsageError('delete takes the name of at least one API');
   const server = serverOf(values);
   let code = 0;

@@ -3,9 +3,9 @@
 // version (update_strategy), the others are not touched. An invalid file
 // changes nothing; its errors are printed as `validate` prints them.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { ADMIN_PREFIX } from '../http/admin.ts';
+import { parseCommand } from './args.ts';
 import { CLIENT_HELP, CLIENT_OPTIONS, postAdmin, serverOf } from './client.ts';
 
 const help = `usage: cortex-local deploy [PATH] [--force] [--port N] [--host H] [--api-key KEY]
@@ -17,22 +17,18 @@ roll to their new version by update_strategy, unchanged ones are not touched.
 
 options:
 ${CLIENT_HELP}
-  --force        replace an update still in progress (otherwise that API is left as it is)`;
+  --force        replace an update still in progress (otherwise that API is left as it is)
+  --help, --version
+
+example: cortex-local deploy --port 8080`;
 
 export async function deploy(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      ...CLIENT_OPTIONS,
-      force: { type: 'boolean', short: 'f', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  const parsed = parseCommand('deploy', argv, {
+    ...CLIENT_OPTIONS,
+    force: { type: 'boolean', short: 'f', default: false },
+  }, help);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`deploy takes one PATH, got ${positionals.length}: ${positionals.join(' ')}`);
   const path = positionals[0] === undefined ? null : resolve(positionals[0]);
   const { status, body } = await postAdmin(serverOf(values), `${ADMIN_PREFIX}/deploy`, { path, force: values.force });

@@ -3,13 +3,13 @@
 // autoscaling fields mapped to the engine's own and EXPORT_NOTES.md listing
 // every field that does not carry over.
 import { basename, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { displayPath, formatConfigIssues } from '../config/report.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import { ENGINE_NAMES, planExport } from '../export/plan.ts';
 import { ENGINES, type Engine } from '../export/types.ts';
 import { copyProject, copyRuntime, prepareOutDir, projectFacts, writeFiles } from '../export/write.ts';
+import { parseCommand } from './args.ts';
 
 const help = `usage: cortex-local export --to kserve|rayserve [PATH] [-o DIR] [--image NAME]
 
@@ -21,7 +21,10 @@ every field that does not carry over. A DIR from an earlier export is replaced.
   --to kserve     InferenceService per API (inferenceservice.yaml) and a Dockerfile
   --to rayserve   Ray Serve config (serve_config.yaml): serve run serve_config.yaml --working-dir .
   --image NAME    the container image the InferenceServices run (kserve; default: the project folder's name)
-exit codes: 0 written, 1 invalid config or the export failed, 2 usage or unreadable file`;
+  --help, --version
+exit codes: 0 written, 1 invalid config or the export failed, 2 usage or unreadable file
+
+example: cortex-local export --to kserve examples/iris -o iris-kserve`;
 
 export interface ExportArgs {
   engine: Engine;
@@ -30,19 +33,11 @@ export interface ExportArgs {
   image: string | undefined;
 }
 
-/** Pure: argv → what to export, or a UsageError; null for --help. */
+/** argv → what to export, or a UsageError; null when --help or --version was asked for (and printed). */
 export function parseExportArgs(argv: string[]): ExportArgs | null {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      to: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      image: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) return null;
+  const parsed = parseCommand('export', argv, { to: { type: 'string' }, out: { type: 'string', short: 'o' }, image: { type: 'string' } }, help);
+  if (parsed === null) return null;
+  const { values, positionals } = parsed;
   if (values.to === undefined) throw new UsageError(`export needs --to ${ENGINES.join('|')}`);
   if (!(ENGINES as readonly string[]).includes(values.to)) throw new UsageError(`--to ${values.to}: the engines are ${ENGINES.join(', ')}`);
   const engine = values.to as Engine;
@@ -60,10 +55,7 @@ export function defaultImage(projectDir: string): string {
 
 export async function exportCommand(argv: string[]): Promise<number> {
   const args = parseExportArgs(argv);
-  if (args === null) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  if (args === null) return 0;
   let config;
   try {
     config = await loadConfig(args.path);

@@ -1,9 +1,9 @@
 // `cortex-local refresh API`: a running server restarts every replica of an
 // API, with the same code, by a rolling update (update_strategy): Cortex's
 // "restart all replicas for an api (without downtime)".
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { ADMIN_PREFIX } from '../http/admin.ts';
+import { parseCommand } from './args.ts';
 import { CLIENT_HELP, CLIENT_OPTIONS, postAdmin, serverOf } from './client.ts';
 
 const help = `usage: cortex-local refresh API [--force] [--port N] [--host H] [--api-key KEY]
@@ -13,22 +13,18 @@ the same code and config (a changed S3 model is fetched again).
 
 options:
 ${CLIENT_HELP}
-  --force        replace an update still in progress`;
+  --force        replace an update still in progress
+  --help, --version
+
+example: cortex-local refresh iris`;
 
 export async function refresh(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      ...CLIENT_OPTIONS,
-      force: { type: 'boolean', short: 'f', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  const parsed = parseCommand('refresh', argv, {
+    ...CLIENT_OPTIONS,
+    force: { type: 'boolean', short: 'f', default: false },
+  }, help);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(`refresh takes one API name, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
   const { status, body } = await postAdmin(serverOf(values), `${ADMIN_PREFIX}/refresh`, { api: positionals[0], force: values.force });
   if (status !== 200) {

@@ -1,9 +1,7 @@
 // `cortex-local serve [PATH]`: validate, start every API, serve until a signal.
 import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { App } from '../app.ts';
 import { autoscalerTimeScale } from '../autoscale/autoscaler.ts';
 import { parseDuration } from '../config/duration.ts';
@@ -12,11 +10,14 @@ import { formatConfigIssues } from '../config/report.ts';
 import { ConfigError, PythonNotFoundError, UsageError } from '../errors.ts';
 import { discoverGpus } from '../pool/gpus.ts';
 import { realTimers } from '../pool/timers.ts';
-import { DEFAULT_MAX_QUEUED_BYTES } from '../http/byte-budget.ts';
-import { DEFAULT_MAX_BODY } from '../http/server.ts';
 import { Reloader } from '../reload/reloader.ts';
 import { versionsOf } from '../reload/version.ts';
 import { ProjectWatcher, watchTargets } from '../reload/watch.ts';
+import { DEFAULT_MAX_QUEUED_BYTES } from '../http/byte-budget.ts';
+import { prepareProject } from '../project/prepare.ts';
+import { DEFAULT_MAX_BODY } from '../http/server.ts';
+import { ServeConsole } from './serve-console.ts';
+import { parseCommand } from './args.ts';
 
 const help = `usage: cortex-local serve [PATH] [options]
 
@@ -46,39 +47,42 @@ options:
                       on the main thread): more requests per second under many
                       connections, more latency for each (see README, Performance)
   --insecure          allow a non-loopback --host without an API key
+  --no-install        do not install requirements.txt (a virtualenv already
+                      installed for it is still used) nor run dependencies.sh
+  --allow-dependencies-sh
+                      run the project's dependencies.sh with bash before
+                      installing requirements.txt (it runs as you, on this machine)
   --watch             redeploy when cortex.yaml, a predictor, its python_path
                       or a local model changes: changed APIs roll to the new
-                      version (update_strategy), with no failed request`;
+                      version (update_strategy), with no failed request
+  --help, --version
+
+example: cortex-local serve examples/hello --port 8080`;
 
 const MAX_HTTP_THREADS = 64;
 
 export async function serve(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string', default: '8888' },
-      host: { type: 'string', default: '127.0.0.1' },
-      python: { type: 'string' },
-      gpus: { type: 'string' },
-      'max-body': { type: 'string' },
-      'body-timeout': { type: 'string', default: '30s' },
-      'max-queued-bytes': { type: 'string' },
-      'init-timeout': { type: 'string', default: '10m' },
-      'exit-on-init-error': { type: 'boolean', default: false },
-      'predict-timeout': { type: 'string' },
-      'enforce-mem': { type: 'boolean', default: false },
-      'api-key': { type: 'string' },
-      'http-threads': { type: 'string', default: '0' },
-      insecure: { type: 'boolean', default: false },
-      watch: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  const parsed = parseCommand('serve', argv, {
+    port: { type: 'string', default: '8888' },
+    host: { type: 'string', default: '127.0.0.1' },
+    python: { type: 'string' },
+    gpus: { type: 'string' },
+    'max-body': { type: 'string' },
+    'body-timeout': { type: 'string', default: '30s' },
+    'max-queued-bytes': { type: 'string' },
+    'init-timeout': { type: 'string', default: '10m' },
+    'exit-on-init-error': { type: 'boolean', default: false },
+    'predict-timeout': { type: 'string' },
+    'enforce-mem': { type: 'boolean', default: false },
+    'api-key': { type: 'string' },
+    'http-threads': { type: 'string', default: '0' },
+    insecure: { type: 'boolean', default: false },
+    'no-install': { type: 'boolean', default: false },
+    'allow-dependencies-sh': { type: 'boolean', default: false },
+    watch: { type: 'boolean', default: false },
+  }, help);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`serve takes one PATH, got ${positionals.length}: ${positionals.join(' ')}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
@@ -139,14 +143,34 @@ export async function serve(argv: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const terminal = new ServeConsole(process.stdout);
+  const log = (line: string, level?: 'info' | 'error') => terminal.log(line, level);
   if (gpuDiscovery.warning) log(`warning: ${gpuDiscovery.warning}`);
 
+  const project = await prepareProject({
+    projectDir: config.projectDir,
+    python,
+    install: !values['no-install'],
+    allowDependenciesSh: values['allow-dependencies-sh'],
+    log,
+    output: (step, line) => process.stdout.write(`[${step}] ${line}\n`),
+  });
+  if (!project.ok) {
+    log(`${config.apis.map((a) => `api ${a.name}`).join(', ')}: cannot start: ${project.error}`);
+    if (values['exit-on-init-error']) {
+      log('shutting down (--exit-on-init-error)');
+      return 1;
+    }
+  }
+
   const versions = await versionsOf(config.apis, config.projectDir, config.file);
+  let base = '';
+  let stopping: ((name: string) => void) | null = null;
   const app = new App({
     config,
     versions: new Map([...versions].map(([name, v]) => [name, v.version])),
-    python,
+    python: project.ok ? project.python : python,
+    setupFailed: project.ok ? undefined : project.error,
     host,
     port,
     gpus: gpuDiscovery.gpus,
@@ -160,12 +184,18 @@ export async function serve(argv: string[]): Promise<number> {
     enforceMem: values['enforce-mem'],
     autoscalerTimeScale: autoscalerTimeScale(process.env),
     log,
-    output: writeOutput,
+    output: (label, stream, lines) => terminal.output(label, stream, lines),
+    // Every API's pool, at start or deployed later: its lines on the console, its first ready replica said.
+    onApi: (pool) => {
+      terminal.watch([pool]);
+      pool.once('ready', () => log(`api ${pool.api.name} ready at ${base}${pool.api.endpoint}`));
+      pool.once('failed', () => stopping?.(pool.api.name));
+    },
   });
-  const reloader = new Reloader({ app, file: config.file, projectDir: config.projectDir, versions, log });
+  const reloader = new Reloader({ app, file: config.file, projectDir: config.projectDir, versions, setupFailed: project.ok ? undefined : project.error, log });
   app.handleAdmin((request) => reloader.handle(request));
   const addr = await app.listen();
-  const base = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
+  base = `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
   const gpus = `${gpuDiscovery.gpus.length} GPU${gpuDiscovery.gpus.length === 1 ? '' : 's'}`;
   const door = httpThreads === 0 ? '' : `, front door on ${httpThreads} thread${httpThreads === 1 ? '' : 's'}`;
   log(`cortex-local serving ${config.apis.length} API${config.apis.length === 1 ? '' : 's'} on ${base} (${gpus}${door})`);
@@ -176,7 +206,7 @@ export async function serve(argv: string[]): Promise<number> {
       targets: targets(config),
       timers: realTimers,
       log,
-      onChange: (paths) => void reloader.watched(paths)?.catch((err: unknown) => log(`serve --watch: the deploy failed: ${(err as Error).message}`)),
+      onChange: (paths) => void reloader.watched(paths)?.catch((err: unknown) => log(`serve --watch: the deploy failed: ${(err as Error).message}`, 'error')),
     });
     reloader.on('deployed', (c: typeof config) => void w.retarget(targets(c)));
     await w.ready();
@@ -202,8 +232,10 @@ export async function serve(argv: string[]): Promise<number> {
     };
     const stop = () => {
       watcher?.close();
+      terminal.shuttingDown();
       return app.stop().then(
         () => {
+          terminal.close();
           log('stopped');
           resolve(exitCode);
         },
@@ -219,12 +251,12 @@ export async function serve(argv: string[]): Promise<number> {
     // A closed terminal: drain as for SIGTERM rather than die with requests in flight.
     process.on('SIGHUP', onSignal);
     if (values['exit-on-init-error']) {
-      app.on('api-failed', (name: string) => {
+      stopping = (name) => {
         if (signals++ > 0) return;
         exitCode = 1;
         log(`api ${name} failed to initialize: shutting down (--exit-on-init-error)`);
         stop();
-      });
+      };
     }
   });
 }
@@ -240,22 +272,6 @@ function checkApiKey(key: string): void {
   if (key.length < MIN_API_KEY_LENGTH) {
     throw new UsageError(`--api-key is ${key.length} characters long: use at least ${MIN_API_KEY_LENGTH}, a shorter key is guessable (e.g. from: openssl rand -hex 16)`);
   }
-}
-
-let stdoutDrained: Promise<void> | null = null;
-
-/**
- * Worker output, one write per chunk however many lines it holds. While the
- * reader of our stdout lags, a promise: worker output is not read until it
- * catches up, so a flood of prints slows the worker that prints, not the
- * server's memory.
- */
-function writeOutput(label: string, _stream: 'stdout' | 'stderr', lines: string[]): Promise<void> | undefined {
-  if (process.stdout.write(`[${label}] ${lines.join(`\n[${label}] `)}\n`)) return undefined;
-  stdoutDrained ??= once(process.stdout, 'drain').then(() => {
-    stdoutDrained = null;
-  });
-  return stdoutDrained;
 }
 
 function isLoopback(host: string): boolean {

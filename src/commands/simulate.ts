@@ -2,24 +2,28 @@
 // through the autoscaler (../shared/spec/autoscaler.md §4) on a simulated
 // clock. No process starts; the recommender is the one `serve` uses.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { explainTick, formatTicks } from '../autoscale/explain.ts';
 import { replay, type ReplayDecision, type ReplayInput } from '../autoscale/replay.ts';
 import { formatNumber } from '../autoscale/recommender.ts';
 import { resolveAutoscalingBlock } from '../config/autoscaling.ts';
 import { describeValue } from '../config/check.ts';
 import { closest } from '../config/suggest.ts';
 import { TraceError, UsageError } from '../errors.ts';
+import { parseCommand } from './args.ts';
 
-const help = `usage: cortex-local simulate TRACE.json [--json]
+const help = `usage: cortex-local simulate TRACE.json [--json] [--explain]
 
-Replays an in-flight trace through the autoscaler and prints one decision per tick.
+Replays an in-flight trace through the autoscaler and prints one decision per tick;
+with --explain, every value that went into each (as GET /apis/NAME/autoscaler shows it).
 TRACE.json: {"autoscaling": {...}, "initial_replicas": 1, "tick": 10, "duration": 600,
              "in_flight": [[0, 0], [30, 12], [300, 1]]}
   autoscaling       cortex.yaml's autoscaling keys (durations as strings: "30s"); default {}
   initial_replicas  integer ≥ 1; default init_replicas; clamped to [min_replicas, max_replicas]
   tick              seconds between ticks, integer ≥ 1; default 10
   duration          seconds to simulate, > 0 (required)
-  in_flight         [t, value] points, t ≥ 0 non-decreasing: the in-flight count from t on (required)`;
+  in_flight         [t, value] points, t ≥ 0 non-decreasing: the in-flight count from t on (required)
+
+example: cortex-local simulate trace.json --json`;
 
 const FILE_ERRORS: Record<string, string> = {
   ENOENT: 'no such file',
@@ -30,24 +34,9 @@ const FILE_ERRORS: Record<string, string> = {
 const TRACE_KEYS = ['autoscaling', 'initial_replicas', 'tick', 'duration', 'in_flight'] as const;
 
 export async function simulate(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`simulate: ${(err as Error).message}\n\n${help}`);
-  }
+  const parsed = parseCommand('simulate', argv, { json: { type: 'boolean', default: false }, explain: { type: 'boolean', default: false } }, help);
+  if (parsed === null) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
   if (positionals.length !== 1) throw new UsageError(`simulate takes one TRACE.json (got ${positionals.length})\n\n${help}`);
   const file = positionals[0];
 
@@ -68,7 +57,10 @@ export async function simulate(argv: string[]): Promise<number> {
     throw new TraceError(`${file}: not valid JSON: ${(err as Error).message}`);
   }
   const decisions = replay(parseTrace(file, json));
-  process.stdout.write(values.json ? toJson(decisions) : toText(file, decisions));
+  if (values.explain) {
+    const ticks = decisions.map((d) => explainTick(d.t, d.samples, d));
+    process.stdout.write(values.json ? `${JSON.stringify({ ticks }, null, 2)}\n` : formatTicks(ticks));
+  } else process.stdout.write(values.json ? toJson(decisions) : toText(file, decisions));
   return 0;
 }
 

@@ -1,27 +1,23 @@
 // `cortex-local validate [PATH] [--json]` (spec/config.md §1): exit 0 valid,
 // 1 invalid, 2 usage or unreadable file.
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { displayPath, formatConfigIssues } from '../config/report.ts';
 import { ConfigError, ConfigFileError, UsageError } from '../errors.ts';
+import { parseCommand } from './args.ts';
 
 const help = `usage: cortex-local validate [PATH] [--json]
 
 Checks PATH (a cortex.yaml, or a folder holding one; default ./cortex.yaml).
 Prints every error as FILE:LINE:COL, or with --json the resolved APIs:
   {"ok": true, "apis": [...]}  or  {"ok": false, "errors": [{"api", "path", "message", "line", "column"}]}
-exit codes: 0 valid, 1 invalid, 2 usage or unreadable file`;
+exit codes: 0 valid, 1 invalid, 2 usage or unreadable file
+
+example: cortex-local validate examples/iris --json`;
 
 export async function validate(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-  });
-  if (values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
+  const parsed = parseCommand('validate', argv, { json: { type: 'boolean', default: false } }, help);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`validate takes one PATH, got ${positionals.length}: ${positionals.join(' ')}`);
   try {
     const config = await loadConfig(positionals[0]);

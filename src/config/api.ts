@@ -3,8 +3,7 @@
 // validateUpdateStrategy). Cross-item rules (duplicates) live in resolve.ts.
 import { isAbsolute, relative, resolve as resolvePath, sep } from 'node:path';
 import { z } from 'zod';
-import { ADMIN_PREFIX, isAdminPath } from '../http/admin.ts';
-import { BUILT_IN_ROUTES } from '../http/routes.ts';
+import { reservedRoute } from '../http/routes.ts';
 import { readAutoscaling } from './autoscaling.ts';
 import { check, describeValue, int32, int64, nonEmptyString } from './check.ts';
 import { findTensorFlowModel, holdsAFile, isDirectory, isFile } from './project-files.ts';
@@ -120,14 +119,10 @@ export function readApi(item: unknown, projectDir: string, report: Report): ApiR
   const apiName = readField(top, ['name'], name, report, { required: true });
   const givenEndpoint = readField(top, ['endpoint'], endpoint, report);
   let endpointV = givenEndpoint !== undefined ? givenEndpoint : isValid(apiName) ? `/${apiName}` : INVALID;
-  if (isValid(endpointV) && BUILT_IN_ROUTES.has(endpointV)) {
-    const route = BUILT_IN_ROUTES.get(endpointV);
+  const route = isValid(endpointV) ? reservedRoute(endpointV) : undefined;
+  if (isValid(endpointV) && route !== undefined) {
     if (givenEndpoint !== undefined) report(['endpoint'], `${JSON.stringify(endpointV)} is the server's own route, ${route}: choose another endpoint`);
     else report(['endpoint'], `an API named ${JSON.stringify(apiName)} would be served at ${endpointV}, the server's own route ${route}: rename the API or set endpoint: to another path`, { at: ['name'] });
-    endpointV = INVALID;
-  }
-  if (isValid(endpointV) && isAdminPath(endpointV)) {
-    report(['endpoint'], `${JSON.stringify(endpointV)} is under ${ADMIN_PREFIX}, where the server takes deploy, refresh and delete requests: choose another endpoint`);
     endpointV = INVALID;
   }
   const predictor = readPredictor(top.get('predictor'), top.has('predictor'), projectDir, report);

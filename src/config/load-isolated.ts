@@ -5,10 +5,9 @@
 // A worker thread was measured as well: the memory of its isolate is not given
 // back when it ends, so RSS went up instead.
 import { spawn } from 'node:child_process';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { deserialize } from 'node:v8';
 import { ConfigError, ConfigFileError, type ConfigIssue } from '../errors.ts';
+import { configReaderCommand } from '../own-files.ts';
 import type { ResolvedConfig } from './types.ts';
 
 /** What the child writes to its stdout, with node:v8's serializer (lossless for .inf, .nan and the like). */
@@ -17,28 +16,29 @@ export type ChildOutcome =
   | { ok: false; kind: 'invalid'; file: string; issues: ConfigIssue[] }
   | { ok: false; kind: 'unreadable'; file: string; message: string };
 
-const CHILD = fileURLToPath(new URL(`./load-isolated-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
-
 /** loadConfig, run in a child process: resolves to the same config and throws the same ConfigError / ConfigFileError. */
 export function loadConfigIsolated(pathArg: string | undefined, cwd = process.cwd()): Promise<ResolvedConfig> {
   return new Promise((resolve, reject) => {
     // The child's stderr is ours: a crash in it shows its own stack trace.
-    const child = spawn(process.execPath, [CHILD, cwd, ...(pathArg === undefined ? [] : [pathArg])], {
+    const reader = configReaderCommand();
+    const described = [reader.command, ...reader.args].join(' ');
+    const child = spawn(reader.command, [...reader.args, cwd, ...(pathArg === undefined ? [] : [pathArg])], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: reader.env,
     });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.once('error', reject);
     child.once('close', (code, signal) => {
       if (code !== 0) {
-        reject(new Error(`the config reader (${CHILD}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`));
+        reject(new Error(`the config reader (${described}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`));
         return;
       }
       let outcome: ChildOutcome;
       try {
         outcome = deserialize(Buffer.concat(chunks)) as ChildOutcome;
       } catch (err) {
-        reject(new Error(`the config reader (${CHILD}) wrote an unreadable answer`, { cause: err }));
+        reject(new Error(`the config reader (${described}) wrote an unreadable answer`, { cause: err }));
         return;
       }
       if (outcome.ok) resolve(outcome.config);

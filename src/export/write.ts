@@ -5,10 +5,11 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ExportError } from '../errors.ts';
+import { pythonRuntimeDir } from '../own-files.ts';
 import { FACT_FILES, type FactFile, type ProjectFacts } from './plan.ts';
 
 /** python/ of this package: the worker runtime and the export's serving code. */
-export const PYTHON_DIR = join(import.meta.dirname, '..', '..', 'python');
+export const PYTHON_DIR = pythonRuntimeDir();
 /** Every export holds it: an output folder with it may be replaced by the next export. */
 export const MARKER = 'cortex_export.json';
 

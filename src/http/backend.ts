@@ -9,10 +9,14 @@
 // whole, and each gate keeps an id for its API's life, never reused, by which
 // requests in flight and answers find it.
 import type { Metrics } from '../metrics/registry.ts';
-import type { ApiPool, ReplicaCounts, RolloutState, RolloutStatus } from '../pool/api-pool.ts';
+import type { Tracker } from '../metrics/tracker.ts';
 import type { Job, Ticket } from '../pool/job.ts';
+import type { Reply } from '../pool/reply.ts';
 import type { AdminAnswer, AdminRequest } from './admin.ts';
-import { RefusalTally } from './refusal-tally.ts';
+import type { RefusalTally } from './refusal-tally.ts';
+import { autoscalerView, history, logsView, summarize, type ApiHistory, type ApiParts, type ApiSummary, type AutoscalerView, type LogsView } from './status.ts';
+
+export type { ApiSummary } from './status.ts';
 
 /** One API as the front door reaches it. */
 export interface Gate {
@@ -37,30 +41,16 @@ export interface Gate {
   dispatch(job: Job): Ticket;
 }
 
-/** The JSON of GET <endpoint> (with its message) and of each API in GET /. */
-export interface ApiSummary {
-  api: string;
-  endpoint: string;
-  /** as Cortex's statuses: the rollout's state (pool/api-pool.ts) */
-  status: RolloutState;
-  /** a short hash of the API's config and code */
-  version: string;
-  rollout: RolloutStatus;
-  desired_replicas: number;
-  replicas: ReplicaCounts;
-  in_flight: number;
-  /** clients that left before their answer: while their request waited, or while it executed */
-  abandoned: { waiting: number; executing: number };
-  last_error: string | null;
-  detail: unknown[];
-  /** onnx/tensorflow APIs: the model's inputs ({name: {shape, type}}), as Cortex 0.15's GET showed them */
-  model_signature?: unknown;
-}
-
 export interface Backend {
   /** the APIs, as routed now */
   readonly gates: readonly Gate[];
-  summary(gate: number): Promise<ApiSummary>;
+  /** `memory`: with each worker's memory read from /proc */
+  summary(gate: number, memory?: boolean): Promise<ApiSummary>;
+  /** the summary with the dashboard's history */
+  history(gate: number): Promise<ApiHistory>;
+  autoscaler(gate: number): Promise<AutoscalerView>;
+  /** log lines after sequence number `after`, at most `limit` of the newest */
+  logs(gate: number, after: number, limit: number): Promise<LogsView>;
   /** names of the APIs without a ready replica */
   notReady(): Promise<string[]>;
   metrics(): Promise<{ contentType: string; text: string }>;
@@ -71,74 +61,81 @@ export interface Backend {
   log(line: string): void;
 }
 
-function summarize(pool: ApiPool): ApiSummary {
-  const s = pool.status();
-  return {
-    api: s.name,
-    endpoint: s.endpoint,
-    status: s.rollout.state,
-    version: s.version,
-    rollout: s.rollout,
-    desired_replicas: s.desired_replicas,
-    replicas: s.replicas,
-    in_flight: s.in_flight,
-    abandoned: s.abandoned,
-    last_error: s.last_error,
-    detail: s.detail,
-    ...(s.model_signature === null ? {} : { model_signature: s.model_signature }),
-  };
+/** A job whose successful answer the API's tracker reads, after it is sent. */
+class TrackedJob implements Job {
+  readonly #job: Job;
+  readonly #tracker: Tracker;
+
+  constructor(job: Job, tracker: Tracker) {
+    this.#job = job;
+    this.#tracker = tracker;
+  }
+
+  get body(): Buffer {
+    return this.#job.body;
+  }
+
+  reply(reply: Reply): void {
+    this.#job.reply(reply);
+    if (reply.kind === 'prediction') this.#tracker.observe(reply.contentType === 'application/json' ? reply.body.toString('utf8') : null);
+  }
 }
 
 export class PoolGate implements Gate {
   readonly id: number;
-  readonly pool: ApiPool;
-  readonly refusals = new RefusalTally();
+  readonly parts: ApiParts;
   /** in the routing table now (a deleted API's gate lives on while its pool drains) */
   routed = true;
 
-  constructor(id: number, pool: ApiPool) {
+  constructor(id: number, parts: ApiParts) {
     this.id = id;
-    this.pool = pool;
+    this.parts = parts;
   }
 
   get name(): string {
-    return this.pool.api.name;
+    return this.parts.pool.api.name;
   }
 
   get endpoint(): string {
-    return this.pool.api.endpoint;
+    return this.parts.pool.api.endpoint;
   }
 
   get maxReplicaConcurrency(): number {
-    return this.pool.api.autoscaling.max_replica_concurrency;
+    return this.parts.pool.api.autoscaling.max_replica_concurrency;
   }
 
   get readyReplicas(): number {
-    return this.pool.readyReplicas;
+    return this.parts.pool.readyReplicas;
   }
 
   get inFlight(): number {
-    return this.pool.inFlight;
+    return this.parts.pool.inFlight;
   }
 
   get capacity(): number {
-    return this.pool.capacity;
+    return this.parts.pool.capacity;
   }
 
   get initError(): string | null {
-    return this.pool.initError;
+    return this.parts.pool.initError;
+  }
+
+  get refusals(): RefusalTally {
+    return this.parts.metrics.refusals;
   }
 
   tryAdmit(): boolean {
-    return this.pool.tryAdmit();
+    return this.parts.pool.tryAdmit();
   }
 
   release(): void {
-    this.pool.release();
+    this.parts.pool.release();
   }
 
   dispatch(job: Job): Ticket {
-    return this.pool.dispatch(job);
+    // The tracker of the version deployed now (a deploy may change it).
+    const tracker = this.parts.metrics.tracker;
+    return this.parts.pool.dispatch(tracker === null ? job : new TrackedJob(job, tracker));
   }
 }
 
@@ -149,7 +146,7 @@ export class LocalBackend implements Backend {
   #gates: readonly PoolGate[] = [];
   /** routed gates, and gates taken off the routes whose pools still drain */
   readonly #byId = new Map<number, PoolGate>();
-  readonly #byPool = new Map<ApiPool, PoolGate>();
+  readonly #byParts = new Map<ApiParts, PoolGate>();
   #nextId = 0;
   readonly #metrics: Metrics;
   readonly #admin: AdminHandler;
@@ -171,56 +168,72 @@ export class LocalBackend implements Backend {
   }
 
   /**
-   * Routes `pools` from now on. A pool not routed before gets a gate (and a
-   * new id); a pool no longer routed keeps its gate, reachable by id, until
-   * retire(): requests a front-door thread admitted before it learned the new
-   * routes still reach it.
+   * Routes the APIs of `apis` from now on. One not routed before gets a gate
+   * (and a new id); one no longer routed keeps its gate, reachable by id,
+   * until retire(): requests a front-door thread admitted before it learned
+   * the new routes still reach it.
    */
-  route(pools: readonly ApiPool[]): void {
+  route(apis: readonly ApiParts[]): void {
     for (const g of this.#gates) g.routed = false;
-    this.#gates = pools.map((pool) => {
-      let gate = this.#byPool.get(pool);
+    this.#gates = apis.map((parts) => {
+      let gate = this.#byParts.get(parts);
       if (gate === undefined) {
-        gate = new PoolGate(this.#nextId++, pool);
-        this.#byPool.set(pool, gate);
+        gate = new PoolGate(this.#nextId++, parts);
+        this.#byParts.set(parts, gate);
         this.#byId.set(gate.id, gate);
-        const refusals = gate.refusals;
-        this.#metrics.external(pool.api.name, 503, () => refusals.total());
       }
       gate.routed = true;
       return gate;
     });
   }
 
-  /** A pool taken off the routes has stopped: nothing can reach it any more. */
-  retire(pool: ApiPool): void {
-    const gate = this.#byPool.get(pool);
+  /** An API taken off the routes has stopped: nothing can reach it any more. */
+  retire(parts: ApiParts): void {
+    const gate = this.#byParts.get(parts);
     if (gate === undefined) return;
-    this.#byPool.delete(pool);
+    this.#byParts.delete(parts);
     this.#byId.delete(gate.id);
   }
 
-  summary(gate: number): Promise<ApiSummary> {
-    const g = this.#byId.get(gate);
-    if (g === undefined) return Promise.reject(new Error(`API ${gate} was deleted`));
-    return Promise.resolve(summarize(g.pool));
+  async summary(gate: number, memory = false): Promise<ApiSummary> {
+    return summarize(this.#parts(gate), memory);
+  }
+
+  async history(gate: number): Promise<ApiHistory> {
+    return history(this.#parts(gate));
+  }
+
+  async autoscaler(gate: number): Promise<AutoscalerView> {
+    return autoscalerView(this.#parts(gate));
+  }
+
+  async logs(gate: number, after: number, limit: number): Promise<LogsView> {
+    return logsView(this.#parts(gate), after, limit);
   }
 
   notReady(): Promise<string[]> {
-    return Promise.resolve(this.#gates.filter((g) => g.pool.readyReplicas === 0).map((g) => g.name));
+    return Promise.resolve(this.#gates.filter((g) => g.readyReplicas === 0).map((g) => g.name));
   }
 
   async metrics(): Promise<{ contentType: string; text: string }> {
+    this.#metrics.sample();
     return { contentType: this.#metrics.registry.contentType, text: await this.#metrics.registry.metrics() };
   }
 
   // A deleted API's answers are not counted: its series left /metrics with it.
   answered(gate: number, code: number, seconds: number | null): void {
     const g = this.#byId.get(gate);
-    if (g !== undefined && g.routed) this.#metrics.request(g.name, code, seconds);
+    if (g !== undefined && g.routed) g.parts.metrics.answered(code, seconds);
   }
 
   admin(request: AdminRequest): Promise<AdminAnswer> {
     return this.#admin(request);
+  }
+
+  /** Throws (the status methods reject) for an API deleted and stopped since the request named it. */
+  #parts(gate: number): ApiParts {
+    const g = this.#byId.get(gate);
+    if (g === undefined) throw new Error(`API ${gate} was deleted`);
+    return g.parts;
   }
 }

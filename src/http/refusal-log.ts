@@ -35,7 +35,7 @@ export class RefusalLog {
         this.#seen.set(api.refusals, seen);
       }
       const parts: [number, string][] = [];
-      for (const why of [RefusedFor.Capacity, RefusedFor.QueuedBytes, RefusedFor.Closing]) {
+      for (const why of [RefusedFor.Capacity, RefusedFor.NoReadyReplica, RefusedFor.InitFailed, RefusedFor.QueuedBytes, RefusedFor.Closing]) {
         const total = api.refusals.read(why);
         const n = total - seen[why];
         seen[why] = total;
@@ -52,11 +52,11 @@ export class RefusalLog {
   #reason(api: RefusalSubject, why: RefusedFor): string {
     if (why === RefusedFor.Closing) return 'the server is shutting down';
     if (why === RefusedFor.QueuedBytes) return `the bodies of requests not yet answered hold ${mib(this.#maxQueuedBytes)} (--max-queued-bytes)`;
+    const summary = api.initError?.trim().split('\n')[0];
+    if (why === RefusedFor.NoReadyReplica) return 'no ready replica yet';
+    if (why === RefusedFor.InitFailed) return summary ? `its predictor failed to initialize: ${summary}` : 'its predictor failed to initialize';
     const ready = api.readyReplicas;
-    if (ready === 0) {
-      const summary = api.initError?.trim().split('\n')[0];
-      return summary ? `its predictor failed to initialize: ${summary}` : 'no ready replica yet';
-    }
+    if (ready === 0) return summary ? `its predictor failed to initialize: ${summary}` : 'no ready replica yet';
     const s = ready === 1 ? '' : 's';
     return `at capacity ${count(ready * api.maxReplicaConcurrency)} (max_replica_concurrency ${api.maxReplicaConcurrency} × ${ready} ready replica${s})`;
   }

@@ -4,6 +4,7 @@
 // the reason or its figures change.
 import { WorkerInitError } from '../errors.ts';
 import type { Gate } from './backend.ts';
+import { RefusedFor } from './refusal-tally.ts';
 
 export class Refusal {
   readonly #gate: Gate;
@@ -12,6 +13,7 @@ export class Refusal {
   #initError: string | null = null;
   #ready = -1;
   #inFlight = -1;
+  #reason: RefusedFor = RefusedFor.Capacity;
 
   constructor(gate: Gate) {
     this.#gate = gate;
@@ -29,8 +31,14 @@ export class Refusal {
       this.#closing = closing;
       this.#initError = initError;
       this.#prefix = `${JSON.stringify(this.#body(closing, initError, ready, inFlight)).slice(0, -1)},"request_id":`;
+      this.#reason = closing ? RefusedFor.Closing : initError !== null ? RefusedFor.InitFailed : ready === 0 ? RefusedFor.NoReadyReplica : RefusedFor.Capacity;
     }
     return this.#prefix;
+  }
+
+  /** why the last prefix refused (refusal-tally.ts counts it by this) */
+  get reason(): RefusedFor {
+    return this.#reason;
   }
 
   #body(closing: boolean, initError: string | null, ready: number, inFlight: number): Record<string, string> {

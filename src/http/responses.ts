@@ -80,3 +80,17 @@ export function rawAnswer(status: number, reason: string, body: unknown, request
   head.push('content-type: application/json', `content-length: ${Buffer.byteLength(text)}`, 'connection: close');
   return `${head.join('\r\n')}\r\n\r\n${text}`;
 }
+
+/** A page of the server's own (the dashboard): no script or style from anywhere else may run in it. */
+export function sendHtml(res: ServerResponse, page: Buffer, requestId: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': page.length,
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+    'x-content-type-options': 'nosniff',
+    'x-request-id': requestId,
+  });
+  res.end(page);
+}

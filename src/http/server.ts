@@ -18,8 +18,9 @@ import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES } from './byte-budget.ts';
 import { forLog } from './log-text.ts';
 import { Refusal } from './refusal.ts';
 import { RefusedFor } from './refusal-tally.ts';
-import { PREFLIGHT_HEADERS, CORS_HEADERS, rawAnswer, sendJson, sendRaw, sendRefusal } from './responses.ts';
-import { BUILT_IN_ROUTES, splitUrl, wantsDebug } from './routes.ts';
+import { DASHBOARD_HTML } from './dashboard.ts';
+import { PREFLIGHT_HEADERS, CORS_HEADERS, rawAnswer, sendHtml, sendJson, sendRaw, sendRefusal } from './responses.ts';
+import { BUILT_IN_ROUTES, intParam, splitUrl, statusRoute, wantsDebug, wantsHtml, type StatusRoute } from './routes.ts';
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
@@ -29,6 +30,9 @@ export const LINGER_MS = 2_000;
 const GET_MESSAGE = 'make a prediction by sending a post request to this endpoint with a json payload';
 
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+/** Log lines a GET /apis/NAME/logs answers with at most. */
+const MAX_LOG_LINES = 1000;
 
 export interface FrontDoorOptions {
   backend: Backend;
@@ -53,6 +57,7 @@ export class FrontDoor {
   readonly server: Server;
   /** the routing table, replaced whole when the backend's APIs change */
   #byEndpoint = new Map<string, Route>();
+  #byName = new Map<string, Gate>();
   readonly #routes = new WeakMap<Gate, Route>();
   readonly #backend: Backend;
   readonly #maxBody: number;
@@ -131,7 +136,9 @@ export class FrontDoor {
   routesChanged(): Promise<void> {
     const overQueuedBytes = `the server holds ${this.#queuedBytes.limit} bytes of request bodies not yet answered (--max-queued-bytes); retry later`;
     const table = new Map<string, Route>();
+    const byName = new Map<string, Gate>();
     for (const gate of this.#backend.gates) {
+      byName.set(gate.name, gate);
       let route = this.#routes.get(gate);
       if (route === undefined) {
         route = { gate, refusal: new Refusal(gate), overQueuedBytes: `${JSON.stringify({ error: overQueuedBytes, api: gate.name }).slice(0, -1)},"request_id":` };
@@ -140,6 +147,7 @@ export class FrontDoor {
       table.set(gate.endpoint, route);
     }
     this.#byEndpoint = table;
+    this.#byName = byName;
     return Promise.resolve();
   }
 
@@ -184,7 +192,10 @@ export class FrontDoor {
     // A browser sends its preflight without credentials: it cannot carry the key.
     if (method === 'OPTIONS') return this.#preflight(res, callerId ?? randomUUID());
     if (this.#apiKey !== null && path !== '/healthz' && !this.#apiKey.accepts(req.headers.authorization)) {
-      sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' }, callerId ?? randomUUID(), { 'www-authenticate': 'Bearer' });
+      // A browser asks for a password only on a Basic challenge, and answers
+      // the dashboard's own requests with it only if they are challenged too.
+      const challenge = /^bearer\b/i.test(req.headers.authorization ?? '') ? 'Bearer realm="cortex-local", error="invalid_token"' : 'Basic realm="cortex-local: the API key is the password", charset="UTF-8"';
+      sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' }, callerId ?? randomUUID(), { 'www-authenticate': challenge });
       return;
     }
     const route = this.#byEndpoint.get(path);
@@ -203,10 +214,38 @@ export class FrontDoor {
         return this.#answer(res, requestId, backend.notReady().then((notReady) => [notReady.length === 0 ? 200 : 503, { ready: notReady.length === 0, not_ready: notReady }]));
       }
       if (path === '/metrics') return void this.#sendMetrics(res, requestId);
+      if (wantsHtml(req.headers.accept)) return sendHtml(res, DASHBOARD_HTML, requestId);
       return this.#answer(res, requestId, Promise.all(backend.gates.map((g) => backend.summary(g.id))).then((apis) => [200, { apis }]));
     }
     if (isAdminPath(path)) return this.#admin(req, res, path, requestId);
+    const status = statusRoute(path);
+    if (status !== null) {
+      if (!reading) return sendJson(res, 405, { error: `method ${method} is not allowed on ${path}: use GET` }, requestId, { allow: 'GET, HEAD, OPTIONS' });
+      return this.#status(res, requestId, status, query);
+    }
     sendJson(res, 404, { error: `no API at ${path}`, endpoints: backend.gates.map((g) => g.endpoint) }, requestId);
+  }
+
+  #status(res: ServerResponse, requestId: string, route: StatusRoute, query: string): void {
+    const backend = this.#backend;
+    if (route.kind === 'apis') {
+      const each = intParam(query, 'series', 0) === 1 ? (i: number) => backend.history(i) : (i: number) => backend.summary(i);
+      return this.#answer(res, requestId, Promise.all(backend.gates.map((g) => each(g.id))).then((apis) => [200, { apis }]));
+    }
+    const gate = this.#byName.get(route.name)?.id;
+    if (gate === undefined) {
+      return sendJson(res, 404, { error: `no API named "${route.name}"`, apis: backend.gates.map((g) => g.name) }, requestId);
+    }
+    switch (route.view) {
+      case 'summary':
+        return this.#answer(res, requestId, backend.summary(gate, true).then((s) => [200, s]));
+      case 'autoscaler':
+        return this.#answer(res, requestId, backend.autoscaler(gate).then((a) => [200, a]));
+      case 'logs': {
+        const limit = Math.min(intParam(query, 'limit', MAX_LOG_LINES), MAX_LOG_LINES);
+        return this.#answer(res, requestId, backend.logs(gate, intParam(query, 'after', 0), limit).then((l) => [200, l]));
+      }
+    }
   }
 
   /** A status answer that the backend may have to fetch from another thread. */
@@ -217,10 +256,11 @@ export class FrontDoor {
     );
   }
 
-  /** A 503 of an API, counted for /metrics and for the log's summary. */
+  /** A 503 of an API, counted by its reason for /metrics and for the log's summary. */
   #refuse(route: Route, res: ServerResponse, callerId: string | undefined, why: RefusedFor): void {
-    route.gate.refusals.count(why);
     const prefix = why === RefusedFor.QueuedBytes ? route.overQueuedBytes : route.refusal.prefix(why === RefusedFor.Closing);
+    // At capacity, with no ready replica or with a failing __init__: the refusal has just told which.
+    route.gate.refusals.count(why === RefusedFor.Capacity ? route.refusal.reason : why);
     sendRefusal(res, prefix, callerId ?? randomUUID(), callerId);
   }
 

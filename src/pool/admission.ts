@@ -83,7 +83,10 @@ export class Admission {
     const slots = this.#slots;
     this.close();
     for (let n = Atomics.load(slots, IN_FLIGHT); n !== 0; n = Atomics.load(slots, IN_FLIGHT)) {
-      const wait = Atomics.waitAsync(slots, IN_FLIGHT, n);
+      // Re-read at least every 100 ms: a wake-up posted to this thread's loop
+      // by another thread's notify has been seen to go unprocessed (Node
+      // issues 44729, 61941), and a stop must not hang on a missed one.
+      const wait = Atomics.waitAsync(slots, IN_FLIGHT, n, 100);
       if (wait.async) await wait.value;
     }
   }

@@ -25,13 +25,26 @@ import { modelsDir } from './models-dir.ts';
 import { leastLoaded } from './pick.ts';
 import { replicaCapacity } from './plan.ts';
 import { pythonWorker } from './python-worker.ts';
-import { DEFAULT_MAX_INIT_ATTEMPTS, Replica, type ReplicaEvents, type ReplicaState } from './replica.ts';
+import type { Reply } from './reply.ts';
+import { DEFAULT_MAX_INIT_ATTEMPTS, Replica, type ReplicaEvents, type ReplicaState, type RestartReason } from './replica.ts';
 import { countStates, planRollout, resolveStrategy } from './rollout.ts';
 import { Task, type TaskOwner } from './task.ts';
 import { realTimers, type Timers } from './timers.ts';
 import { ProjectWorkdirs, type Workdirs } from './workdir.ts';
 import { workerEnv } from './worker-env.ts';
 import type { SpawnWorker, WorkerSlot } from './worker-slot.ts';
+
+/** What the pool tells the metrics as it happens (none of it on the answer's path before the answer is sent). */
+export interface PoolObserver {
+  /** a worker answered a request it started: seconds from dispatch to its start, and from its start to the answer */
+  answered(waitSeconds: number, runSeconds: number): void;
+  restarted(reason: RestartReason): void;
+  /** a worker's predictor became ready `seconds` after its process started (imports and __init__) */
+  loaded(seconds: number): void;
+}
+
+/** The answers that came from predict() itself, whose times tell how long it ran. */
+const FROM_PREDICT: ReadonlySet<Reply['kind']> = new Set(['prediction', 'bad-request', 'predict-error']);
 
 export interface ApiPoolOptions {
   api: ResolvedApi;
@@ -41,7 +54,7 @@ export interface ApiPoolOptions {
   python: string;
   ledger: ResourceLedger;
   baseEnv?: NodeJS.ProcessEnv;
-  log?: (line: string) => void;
+  log?: (line: string, level?: 'info' | 'error') => void;
   /** where workers' output lines go; a promise returned: the log is full, read no more output until it resolves */
   output?: (label: string, stream: 'stdout' | 'stderr', lines: string[]) => void | Promise<void>;
   backoff?: BackoffOptions;
@@ -72,6 +85,7 @@ export interface ApiPoolOptions {
   /** the id of its first replica (default 1): an API deleted and deployed again goes on from its last, so replicas and their folders never share a name */
   firstReplicaId?: number;
   timers?: Timers;
+  observer?: PoolObserver;
 }
 
 export interface PendingReplica {
@@ -215,11 +229,18 @@ export class ApiPool extends EventEmitter {
       available: (slot) => this.#fill(slot),
       requeue: (tasks) => this.#requeue(tasks),
       gaveUp: (r) => this.#onGaveUp(r),
+      restarted: (reason) => opts.observer?.restarted(reason),
+      loaded: (seconds) => opts.observer?.loaded(seconds),
       output,
       log,
     };
+    const observer = opts.observer;
     this.#owner = {
       release: () => this.admission.release(),
+      settled: (task, reply) => {
+        if (observer === undefined || task.startedAt === 0 || !FROM_PREDICT.has(reply.kind)) return;
+        observer.answered((task.startedAt - task.queuedAt) / 1000, (performance.now() - task.startedAt) / 1000);
+      },
       abandoned: (_task, where) => {
         if (where === 'executing') this.#abandoned.executing++;
         else this.#abandoned.waiting++;
@@ -271,6 +292,19 @@ export class ApiPool extends EventEmitter {
   /** admitted requests allowed now (admission.ts) */
   get capacity(): number {
     return this.admission.capacity;
+  }
+
+  /**
+   * The API can never start: its project's setup failed (requirements.txt,
+   * dependencies.sh; project/prepare.ts). It is failed as if its __init__ had
+   * given up, with `reason` as the error its requests and status show.
+   */
+  failSetup(reason: string): void {
+    const gen = this.#current;
+    gen.failedInit = reason;
+    gen.failure = `api ${this.api.name} failed: its project could not be set up`;
+    this.emit('failed', reason);
+    this.#updated();
   }
 
   /** clients that left before their answer, by where their request was */
@@ -395,7 +429,7 @@ export class ApiPool extends EventEmitter {
       queued: this.#queue.size,
       capacity: this.capacity,
       abandoned: this.abandoned,
-      last_error: lastError,
+      last_error: lastError ?? current.failedInit,
       detail,
       model_signature: this.#modelSignature,
     };

@@ -43,7 +43,7 @@ export class MemoryWatch {
       );
       const verdict = checkMemory(replica.api.compute.mem as number, usage);
       // Unless that worker was replaced meanwhile.
-      if (verdict !== null && slots[verdict.victim].pid === pids[verdict.victim]) slots[verdict.victim].kill(verdict.message);
+      if (verdict !== null && slots[verdict.victim].pid === pids[verdict.victim]) slots[verdict.victim].kill(verdict.message, 'memory');
     }
   }
 

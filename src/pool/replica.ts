@@ -8,7 +8,7 @@ import type { ResolvedApi } from '../config/types.ts';
 import { restartDelayMs, type BackoffOptions } from './backoff.ts';
 import type { Task } from './task.ts';
 import type { Timers } from './timers.ts';
-import { WorkerSlot, type Ending, type SlotEvents, type SpawnWorker } from './worker-slot.ts';
+import { WorkerSlot, type Ending, type KillCause, type SlotEvents, type SpawnWorker } from './worker-slot.ts';
 
 /**
  * starting: not yet serving (first start, or every worker restarting);
@@ -18,9 +18,16 @@ import { WorkerSlot, type Ending, type SlotEvents, type SpawnWorker } from './wo
  */
 export type ReplicaState = 'starting' | 'ready' | 'failed' | 'draining' | 'stopped';
 
+/** Why a worker restarts: it crashed, it was stopped (memory, --predict-timeout), or its __init__ failed. */
+export type RestartReason = KillCause | 'init_failure';
+
 export interface ReplicaEvents {
   /** its state, or the number of its serving workers, changed */
   changed(replica: Replica): void;
+  /** a worker (or, while it has not served, the whole replica) is restarted */
+  restarted(reason: RestartReason): void;
+  /** a worker's predictor is ready, `seconds` after its process started */
+  loaded(seconds: number): void;
   /** a serving worker of this replica can take a request */
   available(slot: WorkerSlot, replica: Replica): void;
   /** requests a dead worker never started */
@@ -29,7 +36,8 @@ export interface ReplicaEvents {
   gaveUp(replica: Replica): void;
   /** a promise returned: the log is full (worker-slot.ts) */
   output(label: string, stream: 'stdout' | 'stderr', lines: string[]): void | Promise<void>;
-  log(line: string): void;
+  /** `error`: a worker died, or a predictor failed to initialize */
+  log(line: string, level?: 'info' | 'error'): void;
 }
 
 export interface ReplicaOptions {
@@ -168,6 +176,7 @@ export class Replica {
   #slotReady(slot: WorkerSlot): void {
     const i = slot.index - 1;
     this.#slotInitFailures[i] = 0;
+    this.#opts.events.loaded(slot.loadSeconds);
     if (slot.modelSignature !== null) this.modelSignature = slot.modelSignature;
     if (this.state === 'draining' || this.state === 'stopped' || this.state === 'failed') return;
     const next = this.slots.find((s) => s.state === 'idle' && this.#restartTimers[s.index - 1] === null);
@@ -210,7 +219,8 @@ export class Replica {
     this.lastError = `worker ${slot.index} ${ending.why}`;
     this.restarts++;
     const failed = ending.failed > 0 ? `${ending.failed} request(s) failed; ` : '';
-    this.#opts.events.log(`[${slot.label}] worker ${ending.why}; ${failed}restarting`);
+    this.#opts.events.log(`[${slot.label}] worker ${ending.why}; ${failed}restarting`, 'error');
+    this.#opts.events.restarted(ending.cause);
     this.#respawn(slot, restartDelayMs(++this.#crashes[i], this.#opts.backoff));
     if (this.serving === 0) this.#setState('starting');
     else this.#opts.events.changed(this);
@@ -227,7 +237,8 @@ export class Replica {
       return;
     }
     const delay = restartDelayMs(failures + 1, this.#opts.backoff);
-    this.#opts.events.log(`[${slot.label}] predictor failed to initialize; retrying in ${(delay / 1000).toFixed(1)}s:\n${indent(why)}`);
+    this.#opts.events.log(`[${slot.label}] predictor failed to initialize; retrying in ${(delay / 1000).toFixed(1)}s:\n${indent(why)}`, 'error');
+    this.#opts.events.restarted('init_failure');
     this.#respawn(slot, delay);
     if (this.serving === 0) this.#setState('starting');
     else this.#opts.events.changed(this);
@@ -243,7 +254,8 @@ export class Replica {
       return;
     }
     const delay = restartDelayMs(failures + 1, this.#opts.backoff);
-    this.#opts.events.log(`[${this.api.name}/${this.id}] predictor failed to initialize; retrying in ${(delay / 1000).toFixed(1)}s:\n${indent(why)}`);
+    this.#opts.events.log(`[${this.api.name}/${this.id}] predictor failed to initialize; retrying in ${(delay / 1000).toFixed(1)}s:\n${indent(why)}`, 'error');
+    this.#opts.events.restarted('init_failure');
     this.#stopAll();
     this.#setState('failed');
     this.#retryDue = false;
@@ -256,7 +268,7 @@ export class Replica {
 
   #giveUp(why: string, failures: number): void {
     this.gaveUp = true;
-    this.#opts.events.log(`[${this.api.name}/${this.id}] predictor failed to initialize ${failures} times in a row; giving up:\n${indent(why)}`);
+    this.#opts.events.log(`[${this.api.name}/${this.id}] predictor failed to initialize ${failures} times in a row; giving up:\n${indent(why)}`, 'error');
     this.#stopAll();
     this.#setState('failed');
     this.#opts.events.gaveUp(this);

@@ -8,6 +8,8 @@ export type TaskState = 'queued' | 'sent' | 'executing' | 'done';
 export interface TaskOwner {
   /** the task's admission slot is free again */
   release(task: Task): void;
+  /** the task was answered (the answer may go nowhere: abandoned) */
+  settled(task: Task, reply: Reply): void;
   /** the client left; `where`: the task's state when it did */
   abandoned(task: Task, where: TaskState): void;
 }
@@ -21,6 +23,9 @@ export class Task implements Ticket {
   released = false;
   /** order of sending, to requeue unstarted tasks in the order they came */
   seq = 0;
+  /** performance.now() when the pool got it, and when a worker started it (0 until then) */
+  readonly queuedAt = performance.now();
+  startedAt = 0;
   readonly #owner: TaskOwner;
 
   constructor(job: Job, owner: TaskOwner) {
@@ -34,6 +39,7 @@ export class Task implements Ticket {
     this.state = 'done';
     if (!this.abandoned) this.job.reply(reply);
     this.#release();
+    this.#owner.settled(this, reply);
   }
 
   abandon(): void {

@@ -45,10 +45,15 @@ export type SpawnWorker = (events: WorkerEvents) => WorkerProcess;
 
 export type SlotState = 'idle' | 'starting' | 'ready' | 'stopping';
 
+/** What a worker is killed for, when something kills it rather than it dying by itself ('crash'). */
+export type KillCause = 'crash' | 'memory' | 'timeout';
+
 /** How a worker's life ended, for its replica. */
 export interface Ending {
   /** stopped: stop() was asked; init-failed: it never became ready; died: it died while serving */
   kind: 'stopped' | 'init-failed' | 'died';
+  /** why a worker that died did: it crashed, or was stopped over compute.mem (--enforce-mem) or --predict-timeout */
+  cause: KillCause;
   /** for the log and the status: "was killed by SIGKILL", an __init__ traceback, … */
   why: string;
   /** requests that were executing, answered 502 */
@@ -91,6 +96,9 @@ export class WorkerSlot {
   state: SlotState = 'idle';
   /** what its worker's READY said of an onnx/tensorflow model's inputs */
   modelSignature: unknown = null;
+  /** seconds from its last spawn to its READY (imports and __init__) */
+  loadSeconds = 0;
+  #spawnedAt = 0;
   readonly #opts: SlotOptions;
   #proc: WorkerProcess | null = null;
   /** bumped at each spawn: events of an older process are ignored */
@@ -107,6 +115,7 @@ export class WorkerSlot {
   #initError: string | null = null;
   #initFailure: string | null = null;
   #killReason: string | null = null;
+  #killCause: KillCause = 'crash';
   #stopAsked = false;
   #exited: Promise<void> = Promise.resolve();
   #onExited: () => void = () => {};
@@ -137,6 +146,7 @@ export class WorkerSlot {
     const generation = ++this.#generation;
     const mine = () => generation === this.#generation;
     this.state = 'starting';
+    this.#spawnedAt = performance.now();
     this.#exited = new Promise((resolve) => (this.#onExited = resolve));
     const timers = this.#opts.timers;
     this.#proc = this.#opts.spawn({
@@ -198,10 +208,13 @@ export class WorkerSlot {
     return this.#exited;
   }
 
-  /** SIGKILLs the worker's process group; `reason` then describes its death. */
-  kill(reason?: string): void {
+  /** SIGKILLs the worker's process group; `reason` then describes its death, `cause` classifies it. */
+  kill(reason?: string, cause: KillCause = 'crash'): void {
     if (this.#proc === null) return;
-    if (reason !== undefined) this.#killReason ??= reason;
+    if (reason !== undefined && this.#killReason === null) {
+      this.#killReason = reason;
+      this.#killCause = cause;
+    }
     this.#proc.kill('SIGKILL');
   }
 
@@ -209,6 +222,7 @@ export class WorkerSlot {
     if (this.state !== 'starting') return;
     this.#clearInitTimer();
     this.state = 'ready';
+    this.loadSeconds = (performance.now() - this.#spawnedAt) / 1000;
     this.#opts.events.ready(this);
   }
 
@@ -225,6 +239,7 @@ export class WorkerSlot {
     const task = this.#task(id, 'STARTED');
     if (task === undefined) return;
     task.state = 'executing';
+    task.startedAt = performance.now();
     this.#executing++;
     const limit = this.#opts.predictTimeoutMs;
     if (limit !== null) this.#deadlines[id - 1] = this.#opts.timers.setTimeout(() => this.#timedOut(id, task), limit);
@@ -245,7 +260,7 @@ export class WorkerSlot {
     task.settle({ kind: 'timed-out', message: error.message, code: error.code });
     const limit = `a request ran longer than --predict-timeout (${Number(((this.#opts.predictTimeoutMs as number) / 1000).toFixed(3))}s)`;
     this.#opts.events.log(`[${this.label}] ${limit}; restarting the worker`);
-    this.kill(limit);
+    this.kill(limit, 'timeout');
   }
 
   #forget(id: number): void {
@@ -267,11 +282,13 @@ export class WorkerSlot {
     if (this.#stopTimer !== null) this.#opts.timers.clearTimeout(this.#stopTimer);
     this.#stopTimer = null;
     const reason = this.#killReason;
+    const cause = this.#killCause;
     const was = this.state;
     const stopped = this.#stopAsked;
     const initError = this.#initError;
     const initFailure = this.#initFailure;
     this.#killReason = null;
+    this.#killCause = 'crash';
     this.#stopAsked = false;
     this.#initError = null;
     this.#initFailure = null;
@@ -303,13 +320,13 @@ export class WorkerSlot {
       for (const task of failed) task.settle(reply);
     }
     let ending: Ending;
-    if (stopped) ending = { kind: 'stopped', why: how, failed: failed.length, requeue };
+    if (stopped) ending = { kind: 'stopped', why: how, cause, failed: failed.length, requeue };
     else if (was === 'starting') {
       const why = initError
         ?? initFailure
         ?? (reason !== null ? `the worker was stopped while initializing: ${reason}` : exit.error ? `the worker could not start: ${exit.error.message}` : `the worker ${how} before it was ready`);
-      ending = { kind: 'init-failed', why, failed: failed.length, requeue };
-    } else ending = { kind: 'died', why: how, failed: failed.length, requeue };
+      ending = { kind: 'init-failed', why, cause, failed: failed.length, requeue };
+    } else ending = { kind: 'died', why: how, cause, failed: failed.length, requeue };
     this.#onExited();
     this.#opts.events.exited(this, ending);
   }

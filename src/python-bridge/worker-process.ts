@@ -2,13 +2,13 @@
 // log lines, its exit. Knows nothing of replicas or HTTP: it reports what the
 // process did to one listener, and the pool decides what that means.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { pythonRuntimeDir } from '../own-files.ts';
 import { encodeHeader, FrameDecoder, Kind } from './frames.ts';
 import { LineSplitter } from './lines.ts';
 
 /** python/ of this package: holds the cortex_local_worker module. */
-export const RUNTIME_DIR = join(import.meta.dirname, '..', '..', 'python');
+export const RUNTIME_DIR = pythonRuntimeDir();
 
 const FD_TO_WORKER = 3;
 const FD_FROM_WORKER = 4;

@@ -26,7 +26,9 @@ export interface ReloaderOptions {
   projectDir: string;
   /** the served APIs' versions at start */
   versions: ReadonlyMap<string, ApiVersion>;
-  log: (line: string) => void;
+  /** the project's setup failed at start (requirements.txt, dependencies.sh): nothing can be deployed */
+  setupFailed?: string;
+  log: (line: string, level?: 'info' | 'error') => void;
   /** reads a cortex.yaml (default: in a child process, as serve does) */
   load?: (file: string) => Promise<ResolvedConfig>;
 }
@@ -43,8 +45,9 @@ export interface DeployedApi extends Omit<ApiOutcome, 'outcome'> {
 export class Reloader extends EventEmitter {
   readonly #app: App;
   readonly #projectDir: string;
-  readonly #log: (line: string) => void;
+  readonly #log: (line: string, level?: 'info' | 'error') => void;
   readonly #load: (file: string) => Promise<ResolvedConfig>;
+  readonly #setupFailed: string | undefined;
   /** each served API's version, by name */
   readonly #versions: Map<string, ApiVersion>;
   #file: string;
@@ -63,6 +66,7 @@ export class Reloader extends EventEmitter {
     this.#versions = new Map(opts.versions);
     this.#log = opts.log;
     this.#load = opts.load ?? ((file) => loadConfigIsolated(file));
+    this.#setupFailed = opts.setupFailed;
   }
 
   /** the cortex.yaml served now */
@@ -71,6 +75,7 @@ export class Reloader extends EventEmitter {
   }
 
   handle(request: AdminRequest): Promise<AdminAnswer> {
+    if (this.#setupFailed !== undefined) return Promise.resolve(this.#notSetUp());
     switch (request.action) {
       case 'deploy':
         return this.#serial(() => this.#deploy(request.path, request.force, null));
@@ -83,6 +88,10 @@ export class Reloader extends EventEmitter {
 
   /** serve --watch saw edits of `paths`: a deploy of the served file, forced; edits made before it starts join it. */
   watched(paths: readonly string[]): Promise<AdminAnswer> | null {
+    if (this.#setupFailed !== undefined) {
+      this.#log(`serve --watch: ${this.#notSetUp().body.error}`, 'error');
+      return null;
+    }
     for (const p of paths) this.#watchPaths.add(p);
     if (this.#watchQueued) return null;
     this.#watchQueued = true;
@@ -93,6 +102,11 @@ export class Reloader extends EventEmitter {
       const shown = changed.length > 3 ? `${changed.slice(0, 3).join(', ')} and ${changed.length - 3} more` : changed.join(', ');
       return this.#deploy(null, true, `serve --watch: ${shown} changed`);
     });
+  }
+
+  /** Nothing is deployed on a project whose setup failed: its APIs would run without their requirements. */
+  #notSetUp(): AdminAnswer {
+    return { status: 409, body: { error: `nothing can be deployed: the project's setup failed at start (${this.#setupFailed}); fix it and start the server again` } };
   }
 
   #serial(operation: () => Promise<AdminAnswer>): Promise<AdminAnswer> {
@@ -111,12 +125,12 @@ export class Reloader extends EventEmitter {
     } catch (err) {
       if (err instanceof ConfigError) {
         const text = formatConfigIssues(err);
-        this.#log(`${what}; refused, the APIs keep serving as they were:\n${text}`);
+        this.#log(`${what}; refused, the APIs keep serving as they were:\n${text}`, 'error');
         const n = err.issues.length;
         return { status: 400, body: { error: `${n} error${n === 1 ? '' : 's'} in ${err.file}; nothing was changed`, file: err.file, errors: err.issues, text } };
       }
       if (err instanceof ConfigFileError) {
-        this.#log(`${what}; refused, the APIs keep serving as they were: ${err.message}`);
+        this.#log(`${what}; refused, the APIs keep serving as they were: ${err.message}`, 'error');
         return { status: 400, body: { error: `${err.message}; nothing was changed`, file: err.file } };
       }
       throw err;

@@ -203,7 +203,7 @@ test('when both stabilizations apply the upscale one wins (it runs last)', () =>
 test('a tick without samples records nothing and changes nothing', () => {
   const r = new Recommender(autoscaling({ downscale_stabilization_period: 0, upscale_stabilization_period: 15 }), -s(1000));
   const d = r.tick(s(10), null, 3);
-  assert.deepEqual(d, { at: s(10), avgInFlight: null, recommendation: null, previous: 3, replicas: 3, reason: 'no samples yet' });
+  assert.deepEqual(d, { at: s(10), avgInFlight: null, recommendation: null, previous: 3, replicas: 3, reason: 'no samples yet', steps: null });
   // Had the empty tick recorded anything, the upscale period would hold it.
   assert.equal(r.tick(s(20), 7, 3).replicas, 7);
 });

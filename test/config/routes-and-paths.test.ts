@@ -53,6 +53,18 @@ describe("endpoints on the server's own routes", () => {
       assert.equal(at(issue), '1:9');
     });
   }
+  for (const route of ['/apis', '/apis/iris', 'apis/iris/logs']) {
+    test(`endpoint: ${route} is refused: the status routes live under /apis`, () => {
+      const issue = only(`- name: a\n  endpoint: ${route}\n${PY}`);
+      assert.equal(issue.path, 'endpoint');
+      assert.match(issue.message, /is the server's own route, GET \/apis\/… \(the status routes: .*\): choose another endpoint$/);
+    });
+  }
+  test('an API named apis is refused at the name; /apis-v2 is fine', () => {
+    assert.match(only(`- name: apis\n${PY}`).message, /^an API named "apis" would be served at \/apis, the server's own route GET \/apis\/… /);
+    const r = resolveConfigText(`- name: a\n  endpoint: /apis-v2\n${PY}`, join(dir, 'cortex.yaml'), dir);
+    assert.ok(r.ok);
+  });
   test('an API named healthz with an endpoint of its own is fine', () => {
     const r = resolveConfigText(`- name: healthz\n  endpoint: /health-model\n${PY}`, join(dir, 'cortex.yaml'), dir);
     assert.ok(r.ok);
@@ -66,7 +78,7 @@ describe("endpoints on the server's own routes", () => {
     test(`endpoint: ${endpoint}, under the admin routes, is refused`, () => {
       const issue = only(`- name: a\n  endpoint: ${endpoint}\n${PY}`);
       assert.equal(issue.path, 'endpoint');
-      assert.match(issue.message, /is under \/_cortex-local, where the server takes deploy, refresh and delete requests: choose another endpoint/);
+      assert.match(issue.message, /is the server's own route, POST \/_cortex-local\/… \(deploy, refresh and delete requests\): choose another endpoint/);
       assert.equal(at(issue), '2:13');
     });
   }

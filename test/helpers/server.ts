@@ -24,10 +24,22 @@ export interface ServerProcess {
  */
 export const HTTP_THREADS_ENV = 'CORTEX_LOCAL_TEST_HTTP_THREADS';
 
-export async function startServer(dir: string, args: string[] = [], opts: { waitForApis?: string[]; env?: NodeJS.ProcessEnv; bin?: string } = {}): Promise<ServerProcess> {
+/**
+ * `command`: what runs `serve …` (default [bin ?? BIN]), e.g. ['npx', '--yes', TARBALL].
+ * `group`: the command runs in a process group of its own and stop() signals
+ * the whole group, as a terminal's Ctrl-C does (npx does not pass signals on).
+ */
+export async function startServer(
+  dir: string,
+  args: string[] = [],
+  opts: { waitForApis?: string[]; env?: NodeJS.ProcessEnv; bin?: string; command?: string[]; cwd?: string; group?: boolean } = {},
+): Promise<ServerProcess> {
   const threads = process.env[HTTP_THREADS_ENV];
   const threaded = threads === undefined ? [] : ['--http-threads', threads];
-  const proc = spawn(opts.bin ?? BIN, ['serve', dir, '--port', '0', '--python', testPython, ...threaded, ...args], {
+  const [command, ...before] = opts.command ?? [opts.bin ?? BIN];
+  const proc = spawn(command, [...before, 'serve', dir, '--port', '0', '--python', testPython, ...threaded, ...args], {
+    cwd: opts.cwd,
+    detached: opts.group === true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
@@ -65,7 +77,10 @@ export async function startServer(dir: string, args: string[] = [], opts: { wait
     output: () => text,
     waitFor,
     stop: async (signal = 'SIGTERM') => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        if (opts.group === true) process.kill(-(proc.pid as number), signal);
+        else proc.kill(signal);
+      }
       return exited;
     },
     exited,

@@ -5,6 +5,7 @@ import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Refusal } from '../../src/http/refusal.ts';
+import { RefusedFor } from '../../src/http/refusal-tally.ts';
 import { sendRefusal } from '../../src/http/responses.ts';
 import type { Gate } from '../../src/http/backend.ts';
 
@@ -51,6 +52,23 @@ test('the refusal says why, with the figures of the moment, and is rebuilt when 
   });
   assert.equal(parse(r.prefix(true), 'x').error, 'the server is shutting down');
   assert.equal(parse(r.prefix(true), 'x').code, undefined);
+});
+
+test('each refusal names its reason, by which refusal-tally.ts counts it', () => {
+  const state = { ready: 2, inFlight: 8, initError: null as string | null };
+  const r = new Refusal(fakeGate(state));
+  const reason = (closing: boolean) => {
+    r.prefix(closing);
+    return r.reason;
+  };
+  assert.equal(reason(false), RefusedFor.Capacity);
+  state.ready = 0;
+  state.inFlight = 0;
+  assert.equal(reason(false), RefusedFor.NoReadyReplica);
+  state.initError = 'Traceback (most recent call last):\nValueError: bad weights\n';
+  assert.equal(reason(false), RefusedFor.InitFailed);
+  assert.equal(reason(true), RefusedFor.Closing);
+  assert.equal(reason(false), RefusedFor.InitFailed);
 });
 
 async function refuse(requestId: string, callerId: string | undefined): Promise<{ headers: IncomingHttpHeaders; raw: Buffer; status: number }> {

@@ -35,6 +35,7 @@ function setup(opts: { predictTimeoutMs?: number | null; initTimeoutMs?: number 
   });
   const owner = {
     release: (t: Task) => released.push(t.job.body.toString()),
+    settled: () => {},
     abandoned: (t: Task, where: string) => abandoned.push(`${t.job.body.toString()}:${where}`),
   };
   const task = (body: string) => {

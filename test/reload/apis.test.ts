@@ -124,8 +124,8 @@ test('refresh restarts every replica by a rolling update, with the same version'
   assert.notDeepEqual(after.detail.map((x: any) => x.id), before.detail.map((x: any) => x.id), 'new replicas');
   assert.notEqual(after.detail[0].workers[0].pid, before.detail[0].workers[0].pid);
   const table = await cli(['get']);
-  assert.match(table.stdout, /^api +status +ready +starting +pending +failed +desired +in flight +version +old +endpoint$/m);
-  assert.match(table.stdout, new RegExp(`^steady +live +1 +0 +0 +0 +1 +\\d+ +${after.version} +0 +http://`, 'm'));
+  assert.match(table.stdout, /^api +status +ready +desired +in flight +2XX +4XX +5XX +p50 +p99 +version +old +endpoint +autoscaler$/m);
+  assert.match(table.stdout, new RegExp(`^steady +live +1 +1 +\\d+ +\\d+ +0 +0 +\\S+ +\\S+ +${after.version} +0 +http://`, 'm'));
 });
 
 test('a deploy or refresh of an API whose update is in progress is refused unless --force, as in Cortex', async () => {

@@ -41,7 +41,9 @@ test('a prediction without the key, or with another, is a 401 saying how to send
     const r = await call('/echo', 'POST', authorization);
     assert.equal(r.status, 401, `authorization: ${authorization}`);
     assert.deepEqual(r.body, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' });
-    assert.equal(r.headers['www-authenticate'], 'Bearer');
+    // A Basic challenge unless a Bearer key was tried: a browser then asks for the key (dashboard).
+    const challenge = /^bearer\b/i.test(authorization ?? '') ? 'Bearer realm="cortex-local", error="invalid_token"' : 'Basic realm="cortex-local: the API key is the password", charset="UTF-8"';
+    assert.equal(r.headers['www-authenticate'], challenge, `authorization: ${authorization}`);
     assert.equal(r.headers['access-control-allow-origin'], '*', 'a browser page can read the 401');
     assert.match(String(r.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   }
@@ -50,6 +52,14 @@ test('a prediction without the key, or with another, is a 401 saying how to send
     assert.equal(ok.status, 200, `authorization: ${authorization}`);
     assert.deepEqual(ok.body, { x: 1 });
   }
+});
+
+test('HTTP Basic with the key as the password (what a browser sends for the dashboard) is taken too', async () => {
+  const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
+  assert.equal((await call('/echo', 'POST', basic(`anyone:${KEY}`))).status, 200);
+  assert.equal((await call('/echo', 'POST', basic(`:${KEY}`))).status, 200);
+  assert.equal((await call('/echo', 'POST', basic(`${KEY}:x`))).status, 401);
+  assert.equal((await call('/echo', 'POST', basic(KEY))).status, 401, 'no colon, no password');
 });
 
 test('status routes need the key too, except /healthz', async () => {

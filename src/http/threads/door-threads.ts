@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Job, Ticket } from '../../pool/job.ts';
 import type { Reply } from '../../pool/reply.ts';
+import { doorThreadFile } from '../../own-files.ts';
 import type { LocalBackend, PoolGate } from '../backend.ts';
 import { ByteBudget } from '../byte-budget.ts';
 import { DownOutbox, readUp, type Batch, type ColdDown, type ColdUp, type Command, type Control, type DoorThreadData, type Query, type RouteData, type UpHandler } from './protocol.ts';
@@ -18,7 +19,8 @@ const CLOSE_GRACE_MS = 5_000;
 
 export interface DoorThreadsOptions {
   count: number;
-  backend: LocalBackend;
+  /** the APIs, as the main-thread front door would reach them */
+  local: LocalBackend;
   maxBody: number;
   apiKey: string | undefined;
   bodyTimeoutMs: number;
@@ -61,8 +63,7 @@ class DoorThread implements UpHandler {
     this.#local = local;
     this.position = data.position;
     this.routesApplied = data.routes.seq;
-    const file = import.meta.url.endsWith('.ts') ? './door-thread.ts' : './door-thread.js';
-    this.worker = new Worker(new URL(file, import.meta.url), { workerData: data });
+    this.worker = new Worker(doorThreadFile(), { workerData: data });
     // Answers settled while one pipe read is handled go down in one message.
     this.#outbox = new DownOutbox((batch, transfer) => this.worker.postMessage(batch, transfer), queueMicrotask);
     this.worker.on('message', (m: Batch<ColdUp> | Control) => {
@@ -153,7 +154,13 @@ class DoorThread implements UpHandler {
   #ask(query: Query): Promise<unknown> {
     switch (query.what) {
       case 'summary':
-        return this.#local.summary(query.gate);
+        return this.#local.summary(query.gate, query.memory);
+      case 'history':
+        return this.#local.history(query.gate);
+      case 'autoscaler':
+        return this.#local.autoscaler(query.gate);
+      case 'logs':
+        return this.#local.logs(query.gate, query.after, query.limit);
       case 'notReady':
         return this.#local.notReady();
       case 'metrics':
@@ -186,7 +193,7 @@ export class DoorThreads {
 
   constructor(opts: DoorThreadsOptions) {
     this.#opts = opts;
-    this.#local = opts.backend;
+    this.#local = opts.local;
     this.#routes = { seq: 0, apis: this.#routeData() };
   }
 
@@ -244,7 +251,7 @@ export class DoorThreads {
         name: gate.name,
         endpoint: gate.endpoint,
         maxReplicaConcurrency: gate.maxReplicaConcurrency,
-        admission: gate.pool.admission.buffer,
+        admission: gate.parts.pool.admission.buffer,
         refusals: gate.refusals.buffer,
         unreceived: r.unreceived.buffer as SharedArrayBuffer,
         initError: r.initError,
@@ -254,7 +261,7 @@ export class DoorThreads {
 
   /** Starts following an API's __init__ error for the threads. */
   #watch(gate: PoolGate): Routed {
-    const pool = gate.pool;
+    const pool = gate.parts.pool;
     const onState = () => {
       const text = pool.initError;
       if (text === r.initError) return;

@@ -46,7 +46,14 @@ export interface DoorThreadData {
   routes: { seq: number; apis: RouteData[] };
 }
 
-export type Query = { what: 'summary'; gate: number } | { what: 'notReady' } | { what: 'metrics' } | { what: 'admin'; request: AdminRequest };
+export type Query =
+  | { what: 'summary'; gate: number; memory: boolean }
+  | { what: 'history'; gate: number }
+  | { what: 'autoscaler'; gate: number }
+  | { what: 'logs'; gate: number; after: number; limit: number }
+  | { what: 'notReady' }
+  | { what: 'metrics' }
+  | { what: 'admin'; request: AdminRequest };
 
 /** Rare messages from a front-door thread. */
 export type ColdUp =

@@ -7,8 +7,9 @@ import { Admission } from '../../pool/admission.ts';
 import type { Job, Ticket } from '../../pool/job.ts';
 import type { Reply } from '../../pool/reply.ts';
 import type { AdminAnswer, AdminRequest } from '../admin.ts';
-import type { ApiSummary, Backend, Gate } from '../backend.ts';
+import type { Backend, Gate } from '../backend.ts';
 import { RefusalTally } from '../refusal-tally.ts';
+import type { ApiHistory, ApiSummary, AutoscalerView, LogsView } from '../status.ts';
 import { readDown, UpOutbox, type Batch, type ColdDown, type DoorThreadData, type Query, type RouteData } from './protocol.ts';
 
 class RemoteGate implements Gate {
@@ -106,8 +107,20 @@ export class RemoteBackend implements Backend {
     };
   }
 
-  summary(gate: number): Promise<ApiSummary> {
-    return this.#ask({ what: 'summary', gate }) as Promise<ApiSummary>;
+  summary(gate: number, memory = false): Promise<ApiSummary> {
+    return this.#ask({ what: 'summary', gate, memory }) as Promise<ApiSummary>;
+  }
+
+  history(gate: number): Promise<ApiHistory> {
+    return this.#ask({ what: 'history', gate }) as Promise<ApiHistory>;
+  }
+
+  autoscaler(gate: number): Promise<AutoscalerView> {
+    return this.#ask({ what: 'autoscaler', gate }) as Promise<AutoscalerView>;
+  }
+
+  logs(gate: number, after: number, limit: number): Promise<LogsView> {
+    return this.#ask({ what: 'logs', gate, after, limit }) as Promise<LogsView>;
   }
 
   notReady(): Promise<string[]> {
