@@ -578,7 +578,7 @@ export class ApiPool extends EventEmitter {
         const older = [...new Set(this.#replicas.filter((r) => r.state === 'ready' && this.#generationOf.get(r) !== gen).map((r) => (this.#generationOf.get(r) as Generation).version))];
         const serving = older.length > 0 ? `version ${older.join(', ')} keeps serving` : 'no older replica is ready';
         const summary = (this.#currentInitError() ?? '').trim().split('\n')[0];
-        this.#events.log(`api ${this.api.name}: the rollout of version ${gen.version} is stopped: its predictor failed to initialize (${summary}); ${serving}. Fix it and deploy again`);
+        this.#events.log(`api ${this.api.name}: the rollout of version ${gen.version} is stopped: its predictor failed to initialize (${summary}); ${serving}. Fix it and deploy again`, 'error');
       }
       this.emit('rollout', state);
     }
@@ -593,7 +593,7 @@ export class ApiPool extends EventEmitter {
     const olderServe = this.#replicas.some((x) => x.state === 'ready' && this.#generationOf.get(x) !== gen);
     if (gen !== this.#current || olderServe) {
       gen.failure = `version ${gen.version} of api ${this.api.name} failed: its predictor failed to initialize ${attempts} times in a row`;
-      this.#events.log(`${gen.failure}; no replica of that version starts any more`);
+      this.#events.log(`${gen.failure}; no replica of that version starts any more`, 'error');
     } else {
       gen.failure = `api ${this.api.name} failed: its predictor failed to initialize ${attempts} times in a row`;
       this.#events.log(`${gen.failure}; no replica of it starts any more (the other APIs keep serving)`);
