@@ -51,6 +51,8 @@ export class Reloader extends EventEmitter {
   /** each served API's version, by name */
   readonly #versions: Map<string, ApiVersion>;
   #file: string;
+  /** every cortex.yaml deployed so far (version.ts leaves them out of the files it hashes) */
+  readonly #configFiles: Set<string>;
   /** the operations run one after another, in the order asked */
   #tail: Promise<unknown> = Promise.resolve();
   /** a deploy asked by the watcher that has not started yet: another edit joins it */
@@ -62,6 +64,7 @@ export class Reloader extends EventEmitter {
     super();
     this.#app = opts.app;
     this.#file = opts.file;
+    this.#configFiles = new Set([opts.file]);
     this.#projectDir = opts.projectDir;
     this.#versions = new Map(opts.versions);
     this.#log = opts.log;
@@ -139,7 +142,8 @@ export class Reloader extends EventEmitter {
       const error = `${config.file} is not in ${this.#projectDir}, the project folder this server serves (its working folders and model cache are there): start another server for it`;
       return { status: 400, body: { error } };
     }
-    const fingerprints = new Fingerprints(config.projectDir, config.file);
+    this.#configFiles.add(config.file);
+    const fingerprints = new Fingerprints(config.projectDir, this.#configFiles);
     const next = await Promise.all(config.apis.map(async (api) => ({ api, version: await fingerprints.of(api) })));
     const running = this.#app.pools.map((p) => ({ name: p.api.name, version: p.version, restartKey: (this.#versions.get(p.api.name) as ApiVersion).restartKey }));
     const { changes, outcomes } = diffApis(running, next);

@@ -12,7 +12,9 @@
 // nothing); larger ones (models) by size and modification time. cortex.yaml
 // itself is left out of the python_path tree (python_path is the project
 // folder by default): its content reaches an API only through its own
-// resolved config, so editing one API leaves the others as they are.
+// resolved config, so editing one API leaves the others as they are. So is
+// every other config file the server has deployed (deploy PATH), so that
+// switching files does not roll what they both describe.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -31,12 +33,13 @@ const CONTENT_HASH_LIMIT = 1024 * 1024;
 /** Fingerprints of one deploy: a file shared by several APIs (python_path is the project folder by default) is read once. */
 export class Fingerprints {
   readonly #projectDir: string;
-  readonly #configFile: string;
+  readonly #configFiles: ReadonlySet<string>;
   readonly #files = new Map<string, Promise<string>>();
 
-  constructor(projectDir: string, configFile: string) {
+  /** `configFiles`: the cortex.yaml files deployed, absolute */
+  constructor(projectDir: string, configFiles: ReadonlySet<string>) {
     this.#projectDir = projectDir;
-    this.#configFile = configFile;
+    this.#configFiles = configFiles;
   }
 
   async of(api: ResolvedApi): Promise<ApiVersion> {
@@ -71,7 +74,7 @@ export class Fingerprints {
       for (const e of entries) {
         const path = join(current, e.name);
         const rel = relative(dir, path);
-        if (path === this.#configFile || (skipIgnored && isIgnoredPath(rel))) continue;
+        if (this.#configFiles.has(path) || (skipIgnored && isIgnoredPath(rel))) continue;
         // A linked folder is not followed: links may loop.
         if (e.isDirectory()) await walk(path);
         else if (e.isFile() || e.isSymbolicLink()) out.push([rel, await this.#file(path)]);
@@ -102,7 +105,7 @@ async function fileDigest(path: string): Promise<string> {
 
 /** Every API's version, by name. */
 export async function versionsOf(apis: readonly ResolvedApi[], projectDir: string, configFile: string): Promise<Map<string, ApiVersion>> {
-  const fingerprints = new Fingerprints(projectDir, configFile);
+  const fingerprints = new Fingerprints(projectDir, new Set([configFile]));
   const versions = await Promise.all(apis.map((api) => fingerprints.of(api)));
   return new Map(apis.map((api, i) => [api.name, versions[i]]));
 }

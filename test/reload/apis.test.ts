@@ -66,6 +66,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 const latencies = (answers: Answer[]) => answers.map((a) => a.at - a.sentAt);
 
 test('adding and removing an API while another is under load: the other sees no error and no latency step', async (t) => {
+  const untouched = (await get('/steady')).body;
   const stream = startStream(`${server.url}/steady`, { clients: 2, headers: auth });
   await stream.more(400);
   const baseline = [...stream.answers];
@@ -95,6 +96,10 @@ test('adding and removing an API while another is under load: the other sees no 
   const p50 = quantile(latencies(during), 0.5);
   t.diagnostic(`steady: baseline p50 ${quantile(latencies(baseline), 0.5).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; while extra came and went (${during.length} requests): p50 ${p50.toFixed(2)} ms, p99 ${quantile(latencies(during), 0.99).toFixed(2)} ms, max ${Math.max(...latencies(during)).toFixed(2)} ms`);
   assert.ok(p50 <= 2 * p99, `steady's median ${p50.toFixed(2)} ms while extra came and went is above 2 × its p99 before (${p99.toFixed(2)} ms)`);
+  const now = (await get('/steady')).body;
+  const workers = (s: any) => s.detail.map((r: any) => `${r.id}:${r.workers.map((w: any) => w.pid).join(',')}`);
+  assert.deepEqual(workers(now), workers(untouched), 'steady was not touched: the same replicas and worker processes');
+  assert.equal(now.version, untouched.version);
 });
 
 test('admin routes take the API key like every route, and only POST', async () => {
@@ -163,4 +168,22 @@ test('delete API...: stops at an unknown API, or with --keep-going deletes the o
   const again = await cli(['deploy']);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout, 'creating steady\n', 'a deploy starts it again: cortex.yaml still has it');
+});
+
+test('deploy PATH: another cortex.yaml of the project is served from then on; one of another folder is refused', async () => {
+  // steady as the last deploy of cortex.yaml left it.
+  writeFileSync(join(dir, 'alt.yaml'), api('steady', '{init_seconds: 0}') + api('alt'));
+  const alt = await cli(['deploy', join(dir, 'alt.yaml')]);
+  assert.equal(alt.code, 0, alt.stderr);
+  assert.equal(alt.stdout, 'steady is up to date\ncreating alt\n');
+  const again = await cli(['deploy']);
+  assert.equal(again.stdout, 'steady is up to date\nalt is up to date\n', 'a deploy without PATH reads alt.yaml now');
+  const elsewhere = makeProject({ 'cortex.yaml': api('steady'), 'predictor.py': PREDICTOR });
+  try {
+    const refused = await cli(['deploy', elsewhere]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`^cortex-local: ${elsewhere}/cortex\\.yaml is not in ${dir}, the project folder this server serves .*: start another server for it$`, 'm'));
+  } finally {
+    removeProject(elsewhere);
+  }
 });
