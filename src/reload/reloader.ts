@@ -17,7 +17,7 @@ import type { ResolvedConfig } from '../config/types.ts';
 import { ConfigError, ConfigFileError } from '../errors.ts';
 import type { AdminAnswer, AdminRequest } from '../http/admin.ts';
 import { diffApis, type ApiOutcome } from './diff.ts';
-import { Fingerprints, type ApiVersion } from './version.ts';
+import { Fingerprints, type ApiVersion, type DigestCache } from './version.ts';
 
 export interface ReloaderOptions {
   app: App;
@@ -53,6 +53,8 @@ export class Reloader extends EventEmitter {
   #file: string;
   /** every cortex.yaml deployed so far (version.ts leaves them out of the files it hashes) */
   readonly #configFiles: Set<string>;
+  /** files' digests from one deploy to the next (version.ts) */
+  readonly #digests: DigestCache = new Map();
   /** the operations run one after another, in the order asked */
   #tail: Promise<unknown> = Promise.resolve();
   /** a deploy asked by the watcher that has not started yet: another edit joins it */
@@ -143,7 +145,7 @@ export class Reloader extends EventEmitter {
       return { status: 400, body: { error } };
     }
     this.#configFiles.add(config.file);
-    const fingerprints = new Fingerprints(config.projectDir, this.#configFiles);
+    const fingerprints = new Fingerprints(config.projectDir, this.#configFiles, this.#digests);
     const next = await Promise.all(config.apis.map(async (api) => ({ api, version: await fingerprints.of(api) })));
     const running = this.#app.pools.map((p) => ({ name: p.api.name, version: p.version, restartKey: (this.#versions.get(p.api.name) as ApiVersion).restartKey }));
     const { changes, outcomes } = diffApis(running, next);

@@ -30,16 +30,25 @@ export interface ApiVersion {
 
 const CONTENT_HASH_LIMIT = 1024 * 1024;
 
+/**
+ * Content digests kept from one deploy to the next, by path: a file whose
+ * size, inode and modification and change times are the same is not read
+ * again (a project with many data files is not re-read at every edit).
+ */
+export type DigestCache = Map<string, { stat: string; digest: string }>;
+
 /** Fingerprints of one deploy: a file shared by several APIs (python_path is the project folder by default) is read once. */
 export class Fingerprints {
   readonly #projectDir: string;
   readonly #configFiles: ReadonlySet<string>;
+  readonly #cache: DigestCache;
   readonly #files = new Map<string, Promise<string>>();
 
   /** `configFiles`: the cortex.yaml files deployed, absolute */
-  constructor(projectDir: string, configFiles: ReadonlySet<string>) {
+  constructor(projectDir: string, configFiles: ReadonlySet<string>, cache: DigestCache = new Map()) {
     this.#projectDir = projectDir;
     this.#configFiles = configFiles;
+    this.#cache = cache;
   }
 
   async of(api: ResolvedApi): Promise<ApiVersion> {
@@ -87,20 +96,26 @@ export class Fingerprints {
   #file(path: string): Promise<string> {
     let digest = this.#files.get(path);
     if (digest === undefined) {
-      digest = fileDigest(path);
+      digest = fileDigest(path, this.#cache);
       this.#files.set(path, digest);
     }
     return digest;
   }
 }
 
-async function fileDigest(path: string): Promise<string> {
-  const info = await stat(path).catch(() => null);
+async function fileDigest(path: string, cache: DigestCache): Promise<string> {
+  const info = await stat(path, { bigint: true }).catch(() => null);
   if (info === null) return 'missing';
   if (!info.isFile()) return 'not a file';
-  if (info.size > CONTENT_HASH_LIMIT) return `${info.size} bytes, modified ${info.mtimeMs}`;
+  if (info.size > CONTENT_HASH_LIMIT) return `${info.size} bytes, modified ${info.mtimeNs}`;
+  const key = `${info.size} ${info.ino} ${info.mtimeNs} ${info.ctimeNs}`;
+  const known = cache.get(path);
+  if (known?.stat === key) return known.digest;
   const content = await readFile(path).catch(() => null);
-  return content === null ? 'unreadable' : createHash('sha256').update(content).digest('hex');
+  if (content === null) return 'unreadable';
+  const digest = createHash('sha256').update(content).digest('hex');
+  cache.set(path, { stat: key, digest });
+  return digest;
 }
 
 /** Every API's version, by name. */

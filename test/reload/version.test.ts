@@ -5,7 +5,7 @@ import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ResolvedApi } from '../../src/config/types.ts';
-import { versionsOf } from '../../src/reload/version.ts';
+import { Fingerprints, versionsOf } from '../../src/reload/version.ts';
 import { makeApi } from '../helpers/api.ts';
 import { makeProject, PREDICTOR_PY, removeProject } from '../config/project.ts';
 
@@ -69,4 +69,16 @@ test('config no replica reads changes the version but not the restart key; compu
   ] as Partial<ResolvedApi>[]) {
     assert.notEqual((await of(api('a', over))).restartKey, base.restartKey, JSON.stringify(over));
   }
+});
+
+test('a digest is kept across deploys while the file is unchanged on disk; an edit, even of the same size, is read again', async () => {
+  const cache = new Map<string, { stat: string; digest: string }>();
+  const configs = new Set([join(dir, 'cortex.yaml')]);
+  const first = await new Fingerprints(dir, configs, cache).of(api());
+  assert.ok(cache.has(join(dir, 'predictor.py')));
+  assert.deepEqual(await new Fingerprints(dir, configs, cache).of(api()), first);
+  const text = PREDICTOR_PY.replace('pass', 'None');
+  assert.equal(text.length, PREDICTOR_PY.length);
+  writeFileSync(join(dir, 'predictor.py'), text);
+  assert.notEqual((await new Fingerprints(dir, configs, cache).of(api())).restartKey, first.restartKey);
 });
