@@ -552,27 +552,22 @@ export class ApiPool extends EventEmitter {
     return this.#current.failedInit;
   }
 
-  /** Replicas of older versions remain, or the current version's are not all ready yet after a deploy. */
-  #rolling(): boolean {
-    const gen = this.#current;
-    if (this.#replicas.some((r) => this.#generationOf.get(r) !== gen) || this.#pending.some((p) => p.generation !== gen)) return true;
-    if (!gen.rolledOut && this.#replicas.every((r) => r.state === 'ready')) {
-      gen.rolledOut = true;
-      if (gen.n > 1) this.#events.log(`api ${this.api.name}: version ${gen.version} is live (rollout done)`);
-    }
-    return !gen.rolledOut;
-  }
-
   /** The rollout's state after any change, logged when it changes, then the 'state' event. */
   #updated(): void {
-    const rolling = this.#rolling();
+    const gen = this.#current;
+    const olderRemain = this.#replicas.some((r) => this.#generationOf.get(r) !== gen) || this.#pending.some((p) => p.generation !== gen);
+    // A deployed version's rollout is over once it is alone and every replica of it that could be placed is ready.
+    if (!olderRemain && !gen.rolledOut && this.#replicas.every((r) => r.state === 'ready')) {
+      gen.rolledOut = true;
+      this.#events.log(`api ${this.api.name}: version ${gen.version} is live (rollout done)`);
+    }
+    const rolling = olderRemain || !gen.rolledOut;
     const failing = this.#currentInitError() !== null;
     const anyReady = this.admission.readyReplicas > 0;
     const state: RolloutState = failing && (rolling || !anyReady) ? 'error' : rolling || !anyReady ? 'updating' : 'live';
     const was = this.#rolloutState;
     if (state !== was) {
       this.#rolloutState = state;
-      const gen = this.#current;
       if (state === 'error' && rolling && !gen.stopLogged) {
         gen.stopLogged = true;
         const older = [...new Set(this.#replicas.filter((r) => r.state === 'ready' && this.#generationOf.get(r) !== gen).map((r) => (this.#generationOf.get(r) as Generation).version))];
