@@ -83,3 +83,41 @@ export async function getJson(server: Server, path: string): Promise<unknown> {
   }
   return body;
 }
+
+/**
+ * Runs `step` every `ms` (counted from the end of the previous one) until
+ * Ctrl-C or SIGTERM, then resolves 0; a step that throws ends it with that
+ * error. `step` is told whether a signal came while it ran, so it can skip
+ * printing over the shell prompt.
+ */
+export function repeatUntilSignal(ms: number, first: 'now' | 'after-ms', step: (stopped: () => boolean) => Promise<void>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const end = () => {
+      stopped = true;
+      clearTimeout(timer);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    };
+    const stop = () => {
+      end();
+      resolve(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    const run = () => {
+      step(() => stopped).then(
+        () => {
+          if (!stopped) timer = setTimeout(run, ms);
+        },
+        (err: unknown) => {
+          end();
+          reject(err);
+        },
+      );
+    };
+    if (first === 'now') run();
+    else timer = setTimeout(run, ms);
+  });
+}

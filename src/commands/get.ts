@@ -8,7 +8,7 @@ import type { ApiSummary, AutoscalerView } from '../http/status.ts';
 import type { TrackerStats } from '../metrics/tracker.ts';
 import { formatBytes } from '../pool/memory.ts';
 import { parseCommand } from './args.ts';
-import { CLIENT_HELP, CLIENT_OPTIONS, getJson, serverOf, type Server } from './client.ts';
+import { CLIENT_HELP, CLIENT_OPTIONS, getJson, repeatUntilSignal, serverOf, type Server } from './client.ts';
 import { clockTime, paintFor, paintStatus, table, type Paint } from './terminal.ts';
 
 const help = `usage: cortex-local get [API] [options]
@@ -79,34 +79,19 @@ async function render(server: Server, view: View, paint: Paint): Promise<string>
 
 /** Redraws every second until Ctrl-C: in place on a terminal, one block after another otherwise. */
 function watch(frame: () => Promise<string>, paint: Paint): Promise<number> {
-  return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    let stopped = false;
-    const stop = () => {
-      stopped = true;
-      clearTimeout(timer);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(0);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    const draw = async () => {
-      let text: string;
-      try {
-        text = await frame();
-      } catch (err) {
-        // The server may be restarting: say so and keep watching.
-        text = `${paint.red((err as Error).message)}\n`;
-      }
-      if (stopped) return;
-      const stamp = paint.dim(`every 1s · ${clockTime(Date.now())} · Ctrl-C to stop`);
-      // Home, then clear to the end of the screen: the new frame replaces the old without a blank flash.
-      process.stdout.write(paint.tty ? `\x1b[H\x1b[J${stamp}\n\n${text}` : `--- ${clockTime(Date.now())}\n${text}`);
-      timer = setTimeout(() => void draw(), WATCH_MS);
-    };
-    if (paint.tty) process.stdout.write('\x1b[2J');
-    void draw();
+  if (paint.tty) process.stdout.write('\x1b[2J');
+  return repeatUntilSignal(WATCH_MS, 'now', async (stopped) => {
+    let text: string;
+    try {
+      text = await frame();
+    } catch (err) {
+      // The server may be restarting: say so and keep watching.
+      text = `${paint.red((err as Error).message)}\n`;
+    }
+    if (stopped()) return;
+    const stamp = paint.dim(`every 1s · ${clockTime(Date.now())} · Ctrl-C to stop`);
+    // Home, then clear to the end of the screen: the new frame replaces the old without a blank flash.
+    process.stdout.write(paint.tty ? `\x1b[H\x1b[J${stamp}\n\n${text}` : `--- ${clockTime(Date.now())}\n${text}`);
   });
 }
 
