@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 import type { LogLine } from '../logs/ring.ts';
 import type { LogsView } from '../http/status.ts';
 import { parseCommand } from './args.ts';
-import { CLIENT_HELP, CLIENT_OPTIONS, getJson, serverOf } from './client.ts';
+import { CLIENT_HELP, CLIENT_OPTIONS, getJson, repeatUntilSignal, serverOf } from './client.ts';
 import { clockTime, paintFor, type Paint } from './terminal.ts';
 
 const help = `usage: cortex-local logs API [options]
@@ -44,39 +44,18 @@ export async function logs(argv: string[]): Promise<number> {
   if (!values.follow) return 0;
 
   let after = first.last;
-  return new Promise<number>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const stop = () => {
-      clearTimeout(timer);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(0);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    const poll = async () => {
-      const view = (await getJson(server, `${path}?after=${after}`)) as LogsView;
-      if (view.last < after) {
-        // A new server process numbers its lines from 1 again.
-        process.stdout.write(paint.dim('--- the server restarted ---') + '\n');
-        after = 0;
-        return;
-      }
-      const gap = view.lines.length > 0 ? view.lines[0].seq - after - 1 : 0;
-      if (gap > 0) process.stdout.write(paint.dim(`--- ${gap} line${gap === 1 ? '' : 's'} came and went faster than they were read ---`) + '\n');
-      print(view.lines, paint);
-      after = view.last;
-    };
-    const loop = () => {
-      timer = setTimeout(() => {
-        poll().then(loop, (err: unknown) => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          reject(err);
-        });
-      }, FOLLOW_MS);
-    };
-    loop();
+  return repeatUntilSignal(FOLLOW_MS, 'after-ms', async () => {
+    const view = (await getJson(server, `${path}?after=${after}`)) as LogsView;
+    if (view.last < after) {
+      // A new server process numbers its lines from 1 again.
+      process.stdout.write(paint.dim('--- the server restarted ---') + '\n');
+      after = 0;
+      return;
+    }
+    const gap = view.lines.length > 0 ? view.lines[0].seq - after - 1 : 0;
+    if (gap > 0) process.stdout.write(paint.dim(`--- ${gap} line${gap === 1 ? '' : 's'} came and went faster than they were read ---`) + '\n');
+    print(view.lines, paint);
+    after = view.last;
   });
 }
 

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '../pid-alive.ts';
 
 export interface Workdirs {
   /** Makes the working folder of replica `name` (e.g. "iris-2"); returns its path. */
@@ -68,15 +69,6 @@ export class ProjectWorkdirs implements Workdirs {
 function removeStale(root: string): void {
   for (const entry of readdirSync(root)) {
     const pid = Number(/\.(\d+)$/.exec(entry)?.[1]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(root, entry), { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) rmSync(join(root, entry), { recursive: true, force: true });
   }
 }

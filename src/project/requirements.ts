@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { failure, run } from './step.ts';
+import { pidAlive } from '../pid-alive.ts';
 
 export const STATE_DIR = '.cortex-local';
 /** written into a virtualenv once pip succeeded; a folder without it is rebuilt */
@@ -136,7 +137,7 @@ async function lock(file: string, log: (line: string) => void): Promise<() => vo
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released just now
       throw err;
     }
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+    if (!Number.isInteger(holder) || holder <= 0 || !pidAlive(holder)) {
       rmSync(file, { force: true });
       continue;
     }
@@ -145,14 +146,5 @@ async function lock(file: string, log: (line: string) => void): Promise<() => vo
       told = true;
     }
     await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
