@@ -11,6 +11,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent, request } from 'undici';
+import { loadConfig } from '../../src/config/load.ts';
+import { versionsOf } from '../../src/reload/version.ts';
 import { makeProject, removeProject } from '../config/project.ts';
 import { BIN, eventually, startServer, type ServerProcess } from '../helpers/server.ts';
 import { startStream, type Answer, type Stream } from '../helpers/stream.ts';
@@ -60,11 +62,23 @@ async function status(): Promise<any> {
   return (await request(`${server.url}/echo`, { dispatcher: agent })).body.json();
 }
 
-/** Waits until every replica serves `version` of the predictor and the rollout is over; returns the status. */
+/** The version the project's files and cortex.yaml make now: what a deploy of them rolls out. */
+async function versionOnDisk(): Promise<string> {
+  const config = await loadConfig(dir);
+  return (await versionsOf(config.apis, config.projectDir, config.file)).get('echo')!.version;
+}
+
+/**
+ * Waits until every replica serves `version` of the predictor, as the
+ * version of what is on disk now, and the rollout is over; returns the
+ * status. (A replica reads the files when it starts: one of an older version
+ * that restarts after an edit runs the edited code until the edit's deploy.)
+ */
 async function liveOn(version: string, replicas: number): Promise<any> {
   return eventually(async () => {
     const s = await status();
     if (s.rollout.state !== 'live' || s.rollout.new.ready !== replicas || s.rollout.old_versions.length > 0) return undefined;
+    if (s.version !== (await versionOnDisk())) return undefined;
     const r = await request(`${server.url}/echo`, { method: 'POST', body: '{"i": -1}', dispatcher: agent });
     const body: any = await r.body.json();
     return body.version === version ? s : undefined;
@@ -196,6 +210,6 @@ test('an invalid cortex.yaml edit: the old config keeps serving untouched, the e
   const answers = await stream.stop();
   assertAll200(answers);
   const now = await status();
-  assert.equal(now.version, before.version);
+  assert.equal(now.version, before.version, server.output());
   assert.deepEqual(now.detail.map((r: any) => r.id), before.detail.map((r: any) => r.id), 'no replica restarted');
 });
