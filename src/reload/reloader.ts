@@ -179,8 +179,8 @@ export class Reloader extends EventEmitter {
     const pool = this.#app.pools.find((p) => p.api.name === name);
     if (pool === undefined) return unknownApi(name, this.#app);
     if (pool.rolloutState === 'updating' && !force) return { status: 409, body: { error: `${name} is updating (override with --force)` } };
-    await this.#app.apply([{ kind: 'update', api: pool.api, version: pool.version, restart: true }]);
     this.#log(`refresh: api ${name}: restarting every replica by a rolling update (version ${pool.version})`);
+    await this.#app.apply([{ kind: 'update', api: pool.api, version: pool.version, restart: true }]);
     return { status: 200, body: { api: name, version: pool.version, message: `updating ${name}` } };
   }
 
