@@ -14,6 +14,7 @@ import type { Job, Ticket } from './job.ts';
 import type { ResourceLedger } from './ledger.ts';
 import { MemoryWatch } from './memory-watch.ts';
 import { modelsDir } from './models-dir.ts';
+import { DEFAULT_PIPELINE, type PipelineLimits } from './pipeline-depth.ts';
 import { leastLoaded } from './pick.ts';
 import { planReplicas, replicaCapacity } from './plan.ts';
 import { pythonWorker } from './python-worker.ts';
@@ -64,9 +65,10 @@ export interface ApiPoolOptions {
   memoryCheckMs?: number;
   /**
    * Jobs a worker may hold beyond its threads: queued in its pipe so it reads
-   * them in one batch instead of waiting a round trip per request.
+   * them in one batch instead of waiting a round trip per request
+   * (pipeline-depth.ts).
    */
-  pipelineDepth?: number;
+  pipeline?: PipelineLimits;
   /** how a worker process is started (tests inject fakes); default: a Python worker */
   spawn?: (spec: WorkerSpec) => SpawnWorker;
   /** where each replica works (tests inject their own); default: PROJECT/.cortex-local/replicas/ */
@@ -112,11 +114,11 @@ export interface ApiStatus {
 
 export const DEFAULT_INIT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_STOP_GRACE_MS = 30_000;
-const DEFAULT_PIPELINE_DEPTH = 8;
 const DEFAULT_MEMORY_CHECK_MS = 250;
 
 // A worker that stopped serving since #available was computed takes nothing.
 const load = (slot: WorkerSlot) => (slot.state === 'ready' ? slot.outstanding : Number.POSITIVE_INFINITY);
+const limit = (slot: WorkerSlot) => slot.maxOutstanding;
 
 /**
  * Events: 'ready' (the first time any replica is ready), 'state' (replica
@@ -137,7 +139,6 @@ export class ApiPool extends EventEmitter {
   readonly #queue = new Fifo<Task>();
   readonly #events: ReplicaEvents;
   readonly #owner: TaskOwner;
-  readonly #maxOutstanding: number;
   readonly #abandoned = { waiting: 0, executing: 0 };
   /** tasks in #queue abandoned while they waited: skipped when their turn comes */
   #dead = 0;
@@ -165,7 +166,6 @@ export class ApiPool extends EventEmitter {
     this.#timers = opts.timers ?? realTimers;
     const log = opts.log ?? (() => {});
     this.#workdirs = opts.workdirs ?? new ProjectWorkdirs(opts.projectDir, log);
-    this.#maxOutstanding = opts.api.autoscaling.threads_per_worker + (opts.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH);
     const output = opts.output ?? (() => {});
     this.#events = {
       changed: (r) => this.#onReplicaChanged(r),
@@ -256,7 +256,7 @@ export class ApiPool extends EventEmitter {
 
   dispatch(job: Job): Ticket {
     const task = new Task(job, this.#owner);
-    const slot = leastLoaded(this.#available, load, this.#maxOutstanding);
+    const slot = leastLoaded(this.#available, load, limit);
     if (slot !== null) slot.run(task);
     else if (this.#forced) this.#unavailable(task);
     else this.#queue.push(task);
@@ -345,7 +345,7 @@ export class ApiPool extends EventEmitter {
 
   #fill(slot: WorkerSlot): void {
     const queue = this.#queue;
-    while (queue.size > 0 && slot.state === 'ready' && slot.outstanding < this.#maxOutstanding) {
+    while (queue.size > 0 && slot.state === 'ready' && slot.outstanding < slot.maxOutstanding) {
       const task = queue.shift() as Task;
       // Abandoned while it waited: its slot was given back then.
       if (task.state !== 'queued') {
@@ -486,6 +486,7 @@ export class ApiPool extends EventEmitter {
         initTimeoutMs: this.#opts.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         predictTimeoutMs: this.#opts.predictTimeoutMs ?? null,
         stopGraceMs: this.#opts.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+        pipeline: this.#opts.pipeline ?? DEFAULT_PIPELINE,
       });
       this.#replicas.push(replica);
       this.#workdirOf.set(replica, cwd);

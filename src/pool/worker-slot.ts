@@ -11,6 +11,7 @@
 // not started go back to the API's queue.
 import { PredictTimeoutError, WorkerCrashedError } from '../errors.ts';
 import type { WorkerExit } from '../python-bridge/worker-process.ts';
+import { PipelineDepth, type PipelineLimits } from './pipeline-depth.ts';
 import type { Reply } from './reply.ts';
 import type { Task } from './task.ts';
 import type { Timers } from './timers.ts';
@@ -79,6 +80,10 @@ export interface SlotOptions {
   spawn: SpawnWorker;
   events: SlotEvents;
   timers: Timers;
+  /** threads_per_worker: requests it executes at once */
+  threads: number;
+  /** how many more it may hold, queued in its pipe */
+  pipeline: PipelineLimits;
   initTimeoutMs: number;
   /** null: no limit (Cortex had none) */
   predictTimeoutMs: number | null;
@@ -105,6 +110,7 @@ export class WorkerSlot {
   #free: number[] = [];
   #outstanding = 0;
   #executing = 0;
+  readonly #pipeline: PipelineDepth;
   #seq = 0;
   #initTimer: unknown = null;
   #stopTimer: unknown = null;
@@ -120,6 +126,7 @@ export class WorkerSlot {
     this.#opts = opts;
     this.index = opts.index;
     this.label = opts.label;
+    this.#pipeline = new PipelineDepth(opts.pipeline);
   }
 
   get pid(): number | null {
@@ -136,12 +143,18 @@ export class WorkerSlot {
     return this.#executing;
   }
 
+  /** the requests it may hold: its threads' and those queued in its pipe (pipeline-depth.ts) */
+  get maxOutstanding(): number {
+    return this.#opts.threads + this.#pipeline.depth;
+  }
+
   spawn(): void {
     if (this.state !== 'idle') throw new Error(`worker ${this.label} spawned while ${this.state}`);
     const generation = ++this.#generation;
     const mine = () => generation === this.#generation;
     this.state = 'starting';
     this.#spawnedAt = performance.now();
+    this.#pipeline.reset();
     this.#exited = new Promise((resolve) => (this.#onExited = resolve));
     const timers = this.#opts.timers;
     this.#proc = this.#opts.spawn({
@@ -179,7 +192,7 @@ export class WorkerSlot {
     this.#tasks[slot] = task;
     task.state = 'sent';
     task.seq = ++this.#seq;
-    this.#outstanding++;
+    this.#pipeline.sent(this.#opts.timers.clock(), this.#outstanding++);
     proc.send(slot + 1, task.job.body);
   }
 
@@ -244,6 +257,7 @@ export class WorkerSlot {
     const task = this.#task(id, 'a reply');
     if (task === undefined) return;
     this.#forget(id);
+    this.#pipeline.answered(this.#opts.timers.clock(), this.#outstanding);
     task.settle(reply);
     this.#opts.events.available(this);
   }
