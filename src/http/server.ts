@@ -280,11 +280,11 @@ export class FrontDoor {
       const of = declared >= 0 ? ` of ${declared}` : '';
       this.#endEarly(res, index, 408, `the request body did not arrive within ${this.#deadlines.timeoutMs / 1000} s (--body-timeout): ${size}${of} bytes came`, api, requestId);
     };
+    const deadline = this.#deadlines.start(expire);
     const stopReading = () => {
       reading = false;
-      this.#deadlines.done(expire);
+      this.#deadlines.done(deadline);
     };
-    this.#deadlines.start(expire);
     res.once('close', () => {
       stopReading();
       budget.give(held);
