@@ -6,7 +6,8 @@
 // takes them and a client that leaves takes its request with it. So the depth
 // follows the worker's own pace: about `budgetMs` of its work, measured as it
 // serves (busy time / answers), never fewer than `min` requests (a slow or new
-// worker) nor more than `max`.
+// worker) nor more than `max`. The clock is read when the worker goes idle or
+// busy and once per window of answers, not per request.
 
 export interface PipelineLimits {
   /** the depth of a worker not yet measured, and of a slow one */
@@ -16,7 +17,7 @@ export interface PipelineLimits {
   budgetMs: number;
 }
 
-export const DEFAULT_PIPELINE: PipelineLimits = { min: 8, max: 64, budgetMs: 1 };
+export const DEFAULT_PIPELINE: PipelineLimits = { min: 8, max: 64, budgetMs: 2 };
 
 /** Answers, and ms of busy time, a measurement needs before it moves the depth. */
 const WINDOW_ANSWERS = 32;
@@ -40,13 +41,15 @@ export class PipelineDepth {
   }
 
   /** A request was sent; `outstanding`: the worker's requests before it. */
-  sent(now: number, outstanding: number): void {
-    if (outstanding === 0) this.#busySince = now;
+  sent(clock: () => number, outstanding: number): void {
+    if (outstanding === 0) this.#busySince = clock();
   }
 
   /** A request was answered; `outstanding`: the worker's requests left. */
-  answered(now: number, outstanding: number): void {
+  answered(clock: () => number, outstanding: number): void {
     this.#answers++;
+    if (outstanding > 0 && this.#answers % WINDOW_ANSWERS !== 0) return;
+    const now = clock();
     if (outstanding === 0) {
       this.#busyMs += now - this.#busySince;
       this.#busySince = now;

@@ -111,6 +111,7 @@ export class WorkerSlot {
   #outstanding = 0;
   #executing = 0;
   readonly #pipeline: PipelineDepth;
+  readonly #clock: () => number;
   #seq = 0;
   #initTimer: unknown = null;
   #stopTimer: unknown = null;
@@ -127,6 +128,7 @@ export class WorkerSlot {
     this.index = opts.index;
     this.label = opts.label;
     this.#pipeline = new PipelineDepth(opts.pipeline);
+    this.#clock = () => opts.timers.clock();
   }
 
   get pid(): number | null {
@@ -192,7 +194,7 @@ export class WorkerSlot {
     this.#tasks[slot] = task;
     task.state = 'sent';
     task.seq = ++this.#seq;
-    this.#pipeline.sent(this.#opts.timers.clock(), this.#outstanding++);
+    this.#pipeline.sent(this.#clock, this.#outstanding++);
     proc.send(slot + 1, task.job.body);
   }
 
@@ -257,7 +259,7 @@ export class WorkerSlot {
     const task = this.#task(id, 'a reply');
     if (task === undefined) return;
     this.#forget(id);
-    this.#pipeline.answered(this.#opts.timers.clock(), this.#outstanding);
+    this.#pipeline.answered(this.#clock, this.#outstanding);
     task.settle(reply);
     this.#opts.events.available(this);
   }

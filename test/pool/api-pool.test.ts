@@ -123,7 +123,7 @@ test('a worker that answers fast is sent more at a time than one that answers sl
   }
   while (s.pool.inFlight < 200) s.send(`r${n++}`);
   const held = (w: FakeWorker) => w.sent.filter((x) => !answered.has(x.body)).length;
-  assert.deepEqual([held(s.workers[0]), held(s.workers[1])], [1 + 32, 1 + 8], 'threads + 1 ms of its work (32), threads + the minimum (8)');
+  assert.deepEqual([held(s.workers[0]), held(s.workers[1])], [1 + 64, 1 + 8], 'threads + 2 ms of its work (64), threads + the minimum (8)');
   assert.ok(s.pool.status().queued > 0, 'the rest wait in the API queue');
 });
 

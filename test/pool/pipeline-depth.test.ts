@@ -3,15 +3,16 @@ import { test } from 'node:test';
 import { PipelineDepth, type PipelineLimits } from '../../src/pool/pipeline-depth.ts';
 
 const limits: PipelineLimits = { min: 8, max: 64, budgetMs: 1 };
+const at = (t: number) => () => t;
 
 /** `n` requests answered one after another, `ms` each, the worker never idle meanwhile; returns the clock. */
 function serve(d: PipelineDepth, n: number, ms: number, start = 0): number {
   let now = start;
-  d.sent(now, 0);
-  for (let i = 1; i < n; i++) d.sent(now, i);
+  d.sent(at(now), 0);
+  for (let i = 1; i < n; i++) d.sent(at(now), i);
   for (let left = n - 1; left >= 0; left--) {
     now += ms;
-    d.answered(now, left);
+    d.answered(at(now), left);
   }
   return now;
 }
@@ -40,9 +41,9 @@ test('time spent idle is not counted as work', () => {
   const d = new PipelineDepth(limits);
   let now = 0;
   for (let i = 0; i < 500; i++) {
-    d.sent(now, 0);
+    d.sent(at(now), 0);
     now += 1 / 16;
-    d.answered(now, 0);
+    d.answered(at(now), 0);
     now += 100; // idle between requests
   }
   assert.equal(d.depth, 16);
