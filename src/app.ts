@@ -18,6 +18,7 @@ import { ApiPool } from './pool/api-pool.ts';
 import type { BackoffOptions } from './pool/backoff.ts';
 import { ResourceLedger, type Gpu } from './pool/ledger.ts';
 import { neverFits } from './pool/never-fits.ts';
+import { collectAllGarbage, IdleTrim } from './idle-trim.ts';
 
 /** Memory kept back for the OS and the server itself when placing replicas. */
 const MEMORY_RESERVE = 0.1;
@@ -73,6 +74,7 @@ export class App {
   readonly autoscalers: Autoscaler[];
   readonly #opts: AppOptions;
   readonly #refusalLog: RefusalLog;
+  readonly #idleTrim = new IdleTrim();
   #refusalTimer: NodeJS.Timeout | null = null;
   #refusalsTickedAt = 0;
 
@@ -195,6 +197,9 @@ export class App {
     this.#refusalTimer = setInterval(() => {
       this.metrics.sample();
       this.#logRefusals();
+      let seen = 0;
+      for (const api of this.metrics.apis) seen += api.seen();
+      if (this.#idleTrim.tick(performance.now(), seen)) collectAllGarbage();
     }, 1000);
     this.#refusalTimer.unref();
     return { host: this.#opts.host, port };

@@ -72,6 +72,8 @@ export class FrontDoor {
   /** sockets node:http gave up parsing, already answered */
   readonly #broken = new WeakSet<Duplex>();
   #closing = false;
+  /** prediction requests that reached this front door */
+  seen = 0;
 
   constructor(opts: FrontDoorOptions) {
     this.#backend = opts.backend;
@@ -252,6 +254,7 @@ export class FrontDoor {
   }
 
   #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string, callerId: string | undefined): void {
+    this.seen++;
     const { gate, index } = route;
     // The overload path: as little work as the answer allows (refusal.ts,
     // sendRefusal). The body is not read; node:http discards it after the

@@ -86,6 +86,14 @@ export class ApiMetrics {
     this.#refusedInWindow = total;
   }
 
+  /** Prediction requests seen so far: answered, and refused at the gate. */
+  seen(): number {
+    let n = 0;
+    for (const t of this.codes.values()) n += t.n;
+    for (let r = 0; r < REASONS; r++) n += this.#refused(r);
+    return n;
+  }
+
   /** The last minute's answers, for status. */
   lastMinute(): WindowSummary {
     this.sample();

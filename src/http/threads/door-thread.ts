@@ -2,6 +2,7 @@
 // the kernel spreads connections over the threads), its backend the main
 // thread (remote-backend.ts).
 import { parentPort, workerData } from 'node:worker_threads';
+import { collectAllGarbage, IdleTrim } from '../../idle-trim.ts';
 import { ByteBudget } from '../byte-budget.ts';
 import { RefusalTally } from '../refusal-tally.ts';
 import { FrontDoor } from '../server.ts';
@@ -21,6 +22,12 @@ const door = new FrontDoor({
   refusals: new RefusalTally(data.apis.length, data.refusalTally),
 });
 const control = (m: Control) => port.postMessage(m);
+
+// This thread's heap grows with its load as the main thread's does (idle-trim.ts).
+const trim = new IdleTrim();
+setInterval(() => {
+  if (trim.tick(performance.now(), door.seen)) collectAllGarbage();
+}, 1000).unref();
 
 // Commands share the port with the batches of answers (read by the backend),
 // so a 'close' comes after every answer sent before it.
