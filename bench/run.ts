@@ -14,14 +14,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.ts';
 import { busyCores, MachineWatcher, TreeWatcher, sampleTree } from './lib/proctree.ts';
-import { REPO, spawnServer, startBareNode, startCortex, startFastapi, stopTree, type PredictorSpec, type Running } from './lib/systems.ts';
+import { REPO, spawnServer, startBareBridge, startBareNode, startCortex, startFastapi, stopTree, type PredictorSpec, type Running } from './lib/systems.ts';
 import { runWrk, type LoadResult } from './lib/wrk.ts';
 import { distIsFresh, ORJSON_DIR, setup, VENV_PYTHON } from './setup.ts';
 
 /** Above this many cores used by other processes, a cell's figures are flagged. */
 const NOISY_CORES = 0.15;
 
-const ALL_SYSTEMS = ['cortex-local', 'cortex-local-orjson', 'cortex-local-base', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'bare-node-hop-batch', 'direct-pipe', 'direct-pipe-orjson'] as const;
+const ALL_SYSTEMS = ['cortex-local', 'cortex-local-orjson', 'cortex-local-base', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'bare-node-hop-batch', 'bare-bridge', 'direct-pipe', 'direct-pipe-orjson'] as const;
 type SystemName = (typeof ALL_SYSTEMS)[number];
 
 const ALL_SCENARIOS = ['hello', 'echo', 'cpu', 'overload', 'startup', 'rss'] as const;
@@ -39,6 +39,7 @@ const DESCRIPTIONS: Record<SystemName, string> = {
   'bare-node-2t': 'bare-node on 2 threads (node:worker_threads), each with its own server on the same port (listen reusePort): the ceiling of a front door on 2 threads (overload only)',
   'bare-node-hop': 'bare-node with its server on a worker thread that sends each request body to the main thread (postMessage) and writes the answer sent back: the hop every admitted request would pay in a front door on its own thread (hello only)',
   'bare-node-hop-batch': 'bare-node-hop sending the requests of one event-loop turn in one message, and their answers back in one (hello only)',
+  'bare-bridge': 'node:http sending each request straight to one PythonWorker and answering what it returns, none of cortex-local\'s front door or pool: what cortex-local\'s own per-request work costs (hello only)',
   'direct-pipe': 'one PythonWorker driven over the framed pipe with N requests outstanding, no HTTP: the bridge ceiling',
   'direct-pipe-orjson': 'direct-pipe whose worker has orjson: the bridge ceiling of cortex-local-orjson (echo only)',
 };
@@ -305,7 +306,7 @@ for (const name of scenarios) {
   switch (name) {
     case 'hello': {
       const sc = await loadScenario('hello', 'hello: the smallest request', resolve(opt.api), {
-        systems: ['cortex-local', 'cortex-local-base', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-hop', 'bare-node-hop-batch', 'direct-pipe'],
+        systems: ['cortex-local', 'cortex-local-base', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-hop', 'bare-node-hop-batch', 'bare-bridge', 'direct-pipe'],
         variants: [bodyVariant('hello', Buffer.from(opt.body), `\`${opt.body}\``)],
         connections: opt.connections.split(',').map(Number),
       });
@@ -403,6 +404,8 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
       return startBareNode({ cpus, answer: sc.bare, hop: true });
     case 'bare-node-hop-batch':
       return startBareNode({ cpus, answer: sc.bare, hop: 'batch' });
+    case 'bare-bridge':
+      return startBareBridge(sc.predictor, { python, cpus });
     default:
       throw new Error(`not an HTTP system: ${system}`);
   }

@@ -203,3 +203,15 @@ export async function startBareNode(o: { cpus?: string; answer?: string; echo?: 
   const how = o.hop === 'batch' ? 'node:http on a worker thread, postMessage to the main thread and back, one message per event-loop turn' : o.hop === true ? 'node:http on a worker thread, postMessage to the main thread and back' : (o.threads ?? 1) > 1 ? `node:http on ${o.threads} threads, reusePort` : 'node:http';
   return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how, stop: () => stopTree(s.child) };
 }
+
+/** bench/baselines/bare-bridge.ts: node:http straight onto one Python worker. */
+export async function startBareBridge(p: PredictorSpec, o: { python: string; cpus?: string }): Promise<Running> {
+  const s = spawnServer(NODE, [join(REPO, 'bench', 'baselines', 'bare-bridge.ts'), '--predictor', p.path, '--config', JSON.stringify(p.config), '--threads', String(p.threads), '--python', o.python], { cpus: o.cpus });
+  try {
+    const m = await s.waitFor(/listening (\d+)/, 60_000);
+    return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how: 'node:http → PythonWorker', stop: () => stopTree(s.child) };
+  } catch (err) {
+    await stopTree(s.child);
+    throw err;
+  }
+}
