@@ -14,14 +14,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.ts';
 import { busyCores, MachineWatcher, TreeWatcher, sampleTree } from './lib/proctree.ts';
-import { REPO, spawnServer, startBareNode, startCortex, startFastapi, stopTree, type PredictorSpec, type Running } from './lib/systems.ts';
+import { REPO, spawnServer, startBareBridge, startBareNode, startCortex, startFastapi, stopTree, type PredictorSpec, type Running } from './lib/systems.ts';
 import { runWrk, type LoadResult } from './lib/wrk.ts';
-import { distIsFresh, setup, VENV_PYTHON } from './setup.ts';
+import { distIsFresh, ORJSON_DIR, setup, VENV_PYTHON } from './setup.ts';
 
 /** Above this many cores used by other processes, a cell's figures are flagged. */
 const NOISY_CORES = 0.15;
 
-const ALL_SYSTEMS = ['cortex-local', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'bare-node-hop-batch', 'direct-pipe'] as const;
+const ALL_SYSTEMS = ['cortex-local', 'cortex-local-orjson', 'cortex-local-base', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'bare-node-hop-batch', 'bare-bridge', 'direct-pipe', 'direct-pipe-orjson'] as const;
 type SystemName = (typeof ALL_SYSTEMS)[number];
 
 const ALL_SCENARIOS = ['hello', 'echo', 'cpu', 'overload', 'startup', 'rss'] as const;
@@ -29,6 +29,8 @@ type ScenarioName = (typeof ALL_SCENARIOS)[number];
 
 const DESCRIPTIONS: Record<SystemName, string> = {
   'cortex-local': '`bin/cortex-local serve` (the compiled dist/ when fresh, which setup makes it): node:http front door → pool → framed pipe → Python worker',
+  'cortex-local-orjson': 'cortex-local whose worker has orjson (bench/.venv/orjson on its PYTHONPATH): it reads payloads and writes predictions with it where the result is the same bytes (echo only)',
+  'cortex-local-base': 'the checkout given by `--baseline DIR`, run the same way: the build cortex-local is compared with (hello, echo)',
   'cortex-local-1t': 'cortex-local with `serve --http-threads 1`: the front door on a worker thread of its own, the pools and pipes on the main thread, admitted requests and answers handed over in batched messages (hello only)',
   'cortex-local-2t': 'cortex-local with `serve --http-threads 2`: the front door on 2 worker threads sharing the port (reusePort), admission through shared counters (Atomics) (hello and overload only)',
   fastapi: 'FastAPI + uvicorn (uvloop, httptools) shaped like Cortex 0.15 serve.py: CORS + one http middleware, sync route on a threads_per_worker pool',
@@ -37,7 +39,9 @@ const DESCRIPTIONS: Record<SystemName, string> = {
   'bare-node-2t': 'bare-node on 2 threads (node:worker_threads), each with its own server on the same port (listen reusePort): the ceiling of a front door on 2 threads (overload only)',
   'bare-node-hop': 'bare-node with its server on a worker thread that sends each request body to the main thread (postMessage) and writes the answer sent back: the hop every admitted request would pay in a front door on its own thread (hello only)',
   'bare-node-hop-batch': 'bare-node-hop sending the requests of one event-loop turn in one message, and their answers back in one (hello only)',
+  'bare-bridge': 'node:http sending each request straight to one PythonWorker and answering what it returns, none of cortex-local\'s front door or pool: what cortex-local\'s own per-request work costs (hello only)',
   'direct-pipe': 'one PythonWorker driven over the framed pipe with N requests outstanding, no HTTP: the bridge ceiling',
+  'direct-pipe-orjson': 'direct-pipe whose worker has orjson: the bridge ceiling of cortex-local-orjson (echo only)',
 };
 
 const { values: opt } = parseArgs({
@@ -61,6 +65,8 @@ const { values: opt } = parseArgs({
     'no-setup': { type: 'boolean', default: false },
     'quiet-wait': { type: 'string', default: '30' },
     'cortex-node-options': { type: 'string' },
+    baseline: { type: 'string' },
+    'rss-after': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -96,12 +102,16 @@ const rounds = Number(opt.rounds);
 // --quick leaves out the variants that only explain a ratio (front door on 1
 // thread, the bare thread hops), to fit 2 minutes.
 const QUICK_LEAVES_OUT: readonly SystemName[] = ['cortex-local-1t', 'bare-node-hop', 'bare-node-hop-batch'];
-const systems = (opt.systems?.split(',') ?? ALL_SYSTEMS.filter((s) => !(opt.quick && QUICK_LEAVES_OUT.includes(s)))) as SystemName[];
+const baseline = opt.baseline === undefined ? undefined : resolve(opt.baseline);
+const systems = (opt.systems?.split(',') ?? ALL_SYSTEMS.filter((s) => !(opt.quick && QUICK_LEAVES_OUT.includes(s)) && (s !== 'cortex-local-base' || baseline !== undefined))) as SystemName[];
+if (systems.includes('cortex-local-base') && baseline === undefined) throw new Error('cortex-local-base runs the checkout given by --baseline DIR');
 for (const s of systems) if (!ALL_SYSTEMS.includes(s)) throw new Error(`unknown system "${s}": one of ${ALL_SYSTEMS.join(', ')}`);
 const wrkThreads = Number(opt['wrk-threads']);
 
 if (!opt['no-setup']) setup();
 const python = resolve(opt.python ?? VENV_PYTHON);
+/** what makes a worker's Python have orjson (setup.ts) */
+const ORJSON_ENV = { PYTHONPATH: ORJSON_DIR };
 const tmp = mkdtempSync(join(tmpdir(), 'cortex-local-bench-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
@@ -201,12 +211,102 @@ function jsonOfSize(size: number): Buffer {
   return Buffer.from(frame('x'.repeat(Math.max(0, size - frame('').length))));
 }
 
+// ---- targets (issues 7 and 18): each judged where its figures are reported ----
+
+/** The systems whose ratios to the others are tabled and held to targets. */
+const SUBJECTS = ['cortex-local', 'cortex-local-orjson'] as const;
+
+type Metric = 'rps' | 'p50' | 'p99';
+
+/** A target on a ratio subject / other (bench/README.md, "Targets"). */
+interface RatioTarget {
+  issue: string;
+  scenario: ScenarioName;
+  /** body variants it applies to (all when absent) */
+  variants?: string[];
+  subject: (typeof SUBJECTS)[number];
+  other: SystemName;
+  /** connection counts it applies to (all when absent) */
+  conns?: number[];
+  metric: Metric;
+  op: '≥' | '≤' | '<';
+  bound: number;
+}
+
+const RATIO_TARGETS: RatioTarget[] = [
+  { issue: '18.1', scenario: 'hello', subject: 'cortex-local', other: 'bare-node', conns: [64], metric: 'rps', op: '≥', bound: 0.8 },
+  { issue: '18.1', scenario: 'hello', subject: 'cortex-local', other: 'bare-node', conns: [64], metric: 'p99', op: '≤', bound: 1.5 },
+  { issue: '18.2', scenario: 'hello', subject: 'cortex-local', other: 'fastapi-min', conns: [1], metric: 'p99', op: '≤', bound: 1.5 },
+  { issue: '18.2', scenario: 'hello', subject: 'cortex-local', other: 'bare-node', conns: [1], metric: 'p50', op: '≤', bound: 1.3 },
+  { issue: '7', scenario: 'hello', subject: 'cortex-local', other: 'fastapi', conns: [64], metric: 'rps', op: '≥', bound: 1.2 },
+  { issue: '7', scenario: 'hello', subject: 'cortex-local', other: 'fastapi', conns: [64], metric: 'p99', op: '<', bound: 1 },
+  { issue: '7', scenario: 'hello', subject: 'cortex-local', other: 'fastapi', conns: [1], metric: 'p50', op: '≤', bound: 1 },
+  ...(['cortex-local', 'cortex-local-orjson'] as const).flatMap((subject) => [
+    { issue: '18.3', scenario: 'echo' as const, variants: ['100 kB', '1 MB'], subject, other: (subject === 'cortex-local' ? 'direct-pipe' : 'direct-pipe-orjson') as SystemName, metric: 'rps' as const, op: '≥' as const, bound: 0.7 },
+    { issue: '18.3', scenario: 'echo' as const, variants: ['100 kB', '1 MB'], subject, other: 'fastapi-min' as const, metric: 'rps' as const, op: '≥' as const, bound: 2 },
+  ]),
+];
+
+/** A target as judged in this run, for the summary at the top of the report. */
+interface Judged {
+  issue: string;
+  where: string;
+  rule: string;
+  measured: string;
+  pass: boolean;
+  noisy: boolean;
+}
+const judged: Judged[] = [];
+
+function holds(value: number, op: RatioTarget['op'], bound: number): boolean {
+  return op === '≥' ? value >= bound : op === '≤' ? value <= bound : value < bound;
+}
+
+/** The ratio targets that apply to subject / other at `c` connections, judged (and recorded for the summary). */
+function judge(scenario: ScenarioName, variant: string, subject: string, other: string, c: number, a: Row, b: Row): { rule: string; pass: boolean }[] {
+  const out: { rule: string; pass: boolean }[] = [];
+  for (const t of RATIO_TARGETS) {
+    if (t.scenario !== scenario || t.subject !== subject || t.other !== other) continue;
+    if (t.variants !== undefined && !t.variants.includes(variant)) continue;
+    if (t.conns !== undefined && !t.conns.includes(c)) continue;
+    const value = t.metric === 'rps' ? a.load.rps / b.load.rps : t.metric === 'p50' ? a.load.p50_us / b.load.p50_us : a.load.p99_us / b.load.p99_us;
+    const pass = holds(value, t.op, t.bound);
+    const rule = `${t.metric === 'rps' ? 'req/s' : t.metric} ${t.op} ${t.bound}×`;
+    out.push({ rule, pass });
+    judged.push({
+      issue: t.issue,
+      where: `${scenario}${variant !== scenario ? ` ${variant}` : ''}, ${c} conn${c === 1 ? '' : 's'}: ${subject} / ${other}`,
+      rule,
+      measured: `${value.toFixed(2)}×`,
+      pass,
+      noisy: a.otherCores >= NOISY_CORES || b.otherCores >= NOISY_CORES,
+    });
+  }
+  return out;
+}
+
+/** A target on an absolute figure (cpu, overload, rss). */
+function judgeFigure(issue: string, where: string, rule: string, measured: string, pass: boolean, noisy = false): string {
+  judged.push({ issue, where, rule, measured, pass, noisy });
+  return pass ? 'PASS' : 'MISS';
+}
+
+function targetsSection(): string[] {
+  if (judged.length === 0) return [];
+  const lines = ['## Targets', '', 'Every target of issues 7 and 18 this run measured, judged on its figures (the tables below show them); `noisy`: another process used ≥ 0.15 cores during one of the cells, re-run before quoting.', ''];
+  lines.push('| issue | where | target | measured | result |');
+  lines.push('|---|---|---|---:|---|');
+  for (const j of judged) lines.push(`| ${j.issue} | ${j.where} | ${j.rule} | ${j.measured} | **${j.pass ? 'PASS' : 'MISS'}**${j.noisy ? ' (noisy)' : ''} |`);
+  lines.push('');
+  return lines;
+}
+
 for (const name of scenarios) {
   const t0 = Date.now();
   switch (name) {
     case 'hello': {
       const sc = await loadScenario('hello', 'hello: the smallest request', resolve(opt.api), {
-        systems: ['cortex-local', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-hop', 'bare-node-hop-batch', 'direct-pipe'],
+        systems: ['cortex-local', 'cortex-local-base', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-hop', 'bare-node-hop-batch', 'bare-bridge', 'direct-pipe'],
         variants: [bodyVariant('hello', Buffer.from(opt.body), `\`${opt.body}\``)],
         connections: opt.connections.split(',').map(Number),
       });
@@ -217,14 +317,14 @@ for (const name of scenarios) {
       break;
     }
     case 'echo': {
-      const sc = await loadScenario('echo', 'echo: the payload comes back, 100 B and 100 kB', join(REPO, 'bench', 'apis', 'echo'), {
-        systems: ['cortex-local', 'fastapi', 'fastapi-min', 'bare-node'],
+      const sc = await loadScenario('echo', 'echo: the payload comes back, 100 B, 100 kB and 1 MB', join(REPO, 'bench', 'apis', 'echo'), {
+        systems: ['cortex-local', 'cortex-local-orjson', 'cortex-local-base', 'fastapi', 'fastapi-min', 'bare-node', 'direct-pipe', 'direct-pipe-orjson'],
         variants: [
           bodyVariant('100 B', jsonOfSize(100), 'a JSON object of 100 bytes'),
           bodyVariant('100 kB', jsonOfSize(100_000), 'a JSON object of 100,000 bytes (1,441 records of 4 fields; Python\'s json.dumps spacing, so the echo answers the same bytes)'),
+          bodyVariant('1 MB', jsonOfSize(1_000_000), 'a JSON object of 1,000,000 bytes (14,400 records of 4 fields, as the 100 kB one)'),
         ],
-        // --quick leaves 16 out to fit 2 minutes.
-        connections: (opt['echo-connections'] ?? (opt.quick ? '1,64,256' : '1,16,64,256')).split(',').map(Number),
+        connections: (opt['echo-connections'] ?? '1,64').split(',').map(Number),
         bare: 'echo',
       });
       await matrix(sc);
@@ -284,6 +384,10 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
   switch (system) {
     case 'cortex-local':
       return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'] });
+    case 'cortex-local-orjson':
+      return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'], env: ORJSON_ENV });
+    case 'cortex-local-base':
+      return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'], root: baseline });
     case 'cortex-local-1t':
       return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'], httpThreads: 1 });
     case 'cortex-local-2t':
@@ -300,6 +404,8 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
       return startBareNode({ cpus, answer: sc.bare, hop: true });
     case 'bare-node-hop-batch':
       return startBareNode({ cpus, answer: sc.bare, hop: 'batch' });
+    case 'bare-bridge':
+      return startBareBridge(sc.predictor, { python, cpus });
     default:
       throw new Error(`not an HTTP system: ${system}`);
   }
@@ -309,8 +415,8 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
 async function matrix(sc: Scenario): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     for (const system of sc.systems) {
-      if (system === 'direct-pipe') {
-        for (const v of sc.variants) for (const c of sc.connections) rows.push(await directPipe(sc, v, c, round));
+      if (system === 'direct-pipe' || system === 'direct-pipe-orjson') {
+        for (const v of sc.variants) for (const c of sc.connections) rows.push(await directPipe(sc, v, c, round, system));
         continue;
       }
       const server = await start(system, sc);
@@ -385,9 +491,9 @@ function row(scenario: ScenarioName, variant: string, system: SystemName, c: num
   };
 }
 
-async function directPipe(sc: Scenario, v: Variant, c: number, round: number): Promise<Row> {
+async function directPipe(sc: Scenario, v: Variant, c: number, round: number, system: 'direct-pipe' | 'direct-pipe-orjson'): Promise<Row> {
   const { warmup, duration, predictor } = sc;
-  log(`${sc.name}: direct-pipe, ${c} outstanding, warm-up ${warmup}s, ${duration}s measured`);
+  log(`${sc.name}${sc.variants.length > 1 ? ` ${v.label}` : ''}: ${system}, ${c} outstanding, warm-up ${warmup}s, ${duration}s measured`);
   await waitQuiet();
   const s = spawnServer(
     process.execPath,
@@ -402,7 +508,7 @@ async function directPipe(sc: Scenario, v: Variant, c: number, round: number): P
       '--duration', String(duration),
       '--python', python,
     ],
-    { cpus: opt['server-cpus'] },
+    { cpus: opt['server-cpus'], env: system === 'direct-pipe-orjson' ? { ...process.env, ...ORJSON_ENV } : process.env },
   );
   try {
     await s.waitFor(/ready \d+/, 60_000);
@@ -415,7 +521,7 @@ async function directPipe(sc: Scenario, v: Variant, c: number, round: number): P
     const other = machine.otherCores(tree.cpuSeconds);
     const r = JSON.parse(m[0]) as { requests: number; seconds: number; rps: number; p50_us: number; p99_us: number; max_us: number; errors: number };
     const load: LoadResult = { requests: r.requests, seconds: r.seconds, rps: r.rps, p50_us: r.p50_us, p90_us: NaN, p99_us: r.p99_us, p999_us: NaN, max_us: r.max_us, errors: r.errors, non2xx: r.errors };
-    return row(sc.name, v.label, 'direct-pipe', c, round, load, tree, 'bench/baselines/direct-pipe.ts', other);
+    return row(sc.name, v.label, system, c, round, load, tree, 'bench/baselines/direct-pipe.ts', other);
   } finally {
     await stopTree(s.child);
   }
@@ -534,6 +640,9 @@ async function rssScenario(): Promise<string> {
   const served = await serveMany(dir, names);
   const body = bodyVariant('rss', Buffer.from(opt.body), '');
   const phases: { phase: string; rps: number; errors: number; nodeMb: number; nodePeakMb: number; treeMb: number }[] = [];
+  // Node's RSS each second after the last load ends (issue 18: back within 1.25× idle in 60 s).
+  const afterSeconds = Number(opt['rss-after'] ?? (opt.quick ? 5 : 60));
+  const after: { s: number; mb: number }[] = [];
   try {
     const idle = async (phase: string) => {
       await sleep(settle * 1000);
@@ -560,7 +669,15 @@ async function rssScenario(): Promise<string> {
     await idle('idle, after start-up');
     await loaded('64 connections spread over the 10 APIs', names.map((n) => new URL(served.urls.get(n) as string).pathname));
     await loaded('64 connections on one API', [new URL(served.urls.get(names[0]) as string).pathname]);
-    await idle('idle again, after the load');
+    log(`rss: Node RSS each second for ${afterSeconds}s after the load`);
+    const t0 = performance.now();
+    for (let i = 1; i <= afterSeconds; i++) {
+      await sleep(t0 + i * 1000 - performance.now());
+      after.push({ s: i, mb: vmRssMb(served.pid) });
+    }
+    for (const at of [5, 30, 60].filter((x) => x <= afterSeconds)) {
+      phases.push({ phase: `idle again, ${at} s after the load`, rps: NaN, errors: 0, nodeMb: after[at - 1].mb, nodePeakMb: NaN, treeMb: at === afterSeconds ? sampleTree(served.pid).rssBytes / 2 ** 20 : NaN });
+    }
   } finally {
     await served.stop();
   }
@@ -584,10 +701,20 @@ async function rssScenario(): Promise<string> {
   lines.push('| phase | req/s | errors | Node RSS (end) | Node RSS (peak) | tree RSS, Node + 10 workers (peak) |');
   lines.push('|---|---:|---:|---:|---:|---:|');
   for (const p of phases) {
-    lines.push(`| ${p.phase} | ${Number.isNaN(p.rps) ? '–' : Math.round(p.rps).toLocaleString('en-US')} | ${Number.isNaN(p.rps) ? '–' : p.errors} | ${p.nodeMb.toFixed(1)} MB | ${Number.isNaN(p.nodePeakMb) ? '–' : `${p.nodePeakMb.toFixed(1)} MB`} | ${p.treeMb.toFixed(0)} MB |`);
+    lines.push(`| ${p.phase} | ${Number.isNaN(p.rps) ? '–' : Math.round(p.rps).toLocaleString('en-US')} | ${Number.isNaN(p.rps) ? '–' : p.errors} | ${p.nodeMb.toFixed(1)} MB | ${Number.isNaN(p.nodePeakMb) ? '–' : `${p.nodePeakMb.toFixed(1)} MB`} | ${Number.isNaN(p.treeMb) ? '–' : `${p.treeMb.toFixed(0)} MB`} |`);
   }
   const idleMb = phases[0]?.nodeMb;
-  lines.push('', `Idle with 10 APIs (\`bin/cortex-local\` running ${distIsFresh() ? 'the compiled dist/, as the package and the README\'s command do' : 'src/*.ts through type stripping: dist/ was not fresh'}): ${idleMb?.toFixed(1)} MB against the 80 MB target (${idleMb !== undefined && idleMb <= 80 ? 'met' : 'missed'}).`);
+  const idleResult = idleMb === undefined ? 'MISS' : judgeFigure('7', 'rss: Node idle with 10 APIs', '≤ 80 MB', `${idleMb.toFixed(1)} MB`, idleMb <= 80);
+  lines.push('', `Idle with 10 APIs (\`bin/cortex-local\` running ${distIsFresh() ? 'the compiled dist/, as the package and the README\'s command do' : 'src/*.ts through type stripping: dist/ was not fresh'}): ${idleMb?.toFixed(1)} MB against the 80 MB target: **${idleResult}**.`);
+  if (idleMb !== undefined && after.length > 0) {
+    const bound = 1.25 * idleMb;
+    const back = after.find((a) => a.mb <= bound);
+    const last = after[after.length - 1];
+    const peak = Math.max(...phases.map((p) => (Number.isNaN(p.nodePeakMb) ? 0 : p.nodePeakMb)));
+    const result = judgeFigure('18.4', `rss: Node ${afterSeconds} s after 64 connections of hello`, `≤ 1.25 × idle (${bound.toFixed(1)} MB)`, `${last.mb.toFixed(1)} MB (${(last.mb / idleMb).toFixed(2)}×)`, last.mb <= bound);
+    lines.push(`After the load (peak ${peak.toFixed(1)} MB), Node's RSS each second: ${after.map((a) => a.mb.toFixed(0)).join(', ')} MB; ${back === undefined ? `not back within 1.25× idle (${bound.toFixed(1)} MB) in ${afterSeconds} s` : `within 1.25× idle (${bound.toFixed(1)} MB) ${back.s} s after the load ended`}. Target (issue 18): within 1.25× idle ${afterSeconds} s after the load: **${result}**.`);
+    raw.rssAfter = after;
+  }
   const src = phases.find((p) => p.phase.startsWith('idle, src/'));
   if (src !== undefined) lines.push(`From src/*.ts through type stripping: ${src.nodeMb.toFixed(1)} MB, what Node's TypeScript support keeps loaded.`);
   else lines.push('The src/*.ts row is left out of `--quick`.');
@@ -676,7 +803,6 @@ function scenarioHeader(sc: Scenario): string[] {
 
 function matrixReport(sc: Scenario): string {
   const lines = [`## ${sc.title}`, '', ...scenarioHeader(sc)];
-  const withCortex = sc.systems.includes('cortex-local');
   for (const v of sc.variants) {
     if (sc.variants.length > 1) lines.push(`### ${v.label}`, '');
     lines.push(`Request body ${v.body.length.toLocaleString('en-US')} B: ${v.what}.${sc.bare !== undefined && sc.bare !== 'echo' ? ` Answer ${Buffer.byteLength(sc.bare)} B.` : ''}`, '');
@@ -694,18 +820,24 @@ function matrixReport(sc: Scenario): string {
     }
     lines.push('');
     const comparisons = sc.systems.filter((s) => !s.startsWith('cortex-local'));
-    if (withCortex && comparisons.length > 0) {
-      lines.push('Ratios, cortex-local / other (throughput: higher is better for cortex-local; latency and RSS: lower is better):', '');
-      lines.push('| cortex-local / | conns | req/s | p50 | p99 | peak RSS (tree) |');
-      lines.push('|---|---:|---:|---:|---:|---:|');
+    for (const subject of SUBJECTS) {
+      if (!sc.systems.includes(subject) || comparisons.length === 0) continue;
+      lines.push(`Ratios, ${subject} / other (throughput: higher is better for ${subject}; latency and RSS: lower is better), and the targets each ratio is held to:`, '');
+      lines.push(`| ${subject} / | conns | req/s | p50 | p99 | peak RSS (tree) | targets |`);
+      lines.push('|---|---:|---:|---:|---:|---:|---|');
       for (const other of comparisons) for (const c of sc.connections) {
-        const a = summary.get(`cortex-local@${c}`);
+        const a = summary.get(`${subject}@${c}`);
         const b = summary.get(`${other}@${c}`);
         if (a === undefined || b === undefined) continue;
-        lines.push(`| ${other} | ${c} | ${ratio(a.load.rps, b.load.rps)} | ${ratio(a.load.p50_us, b.load.p50_us)} | ${ratio(a.load.p99_us, b.load.p99_us)} | ${ratio(a.peakRssMb, b.peakRssMb)} |`);
+        const held = judge(sc.name, v.label, subject, other, c, a, b);
+        lines.push(`| ${other} | ${c} | ${ratio(a.load.rps, b.load.rps)} | ${ratio(a.load.p50_us, b.load.p50_us)} | ${ratio(a.load.p99_us, b.load.p99_us)} | ${ratio(a.peakRssMb, b.peakRssMb)} | ${held.map((t) => `${t.rule}: **${t.pass ? 'PASS' : 'MISS'}**`).join('; ')} |`);
       }
       lines.push('');
     }
+    lines.push(
+      ...variantRatios(summary, 'cortex-local-base', ['cortex-local'], sc.connections, true,
+        `This build against the one given by \`--baseline\` (${baseline ?? ''}), measured in the same run (req/s above 1× and latency below 1× favour this build):`),
+    );
     lines.push(
       ...variantRatios(summary, 'cortex-local', ['cortex-local-1t', 'cortex-local-2t'], sc.connections, true,
         'The front door on threads of its own (`serve --http-threads N`) against the default, the front door on the main thread with the pools (req/s above 1× and latency below 1× favour the threads):'),
@@ -713,7 +845,9 @@ function matrixReport(sc: Scenario): string {
         'A front door on its own thread (node:worker_threads) would hand every admitted request to the thread that holds the pool and the pipes, and take the answer back. **bare-node-hop** pays exactly that hop on top of bare-node (request body → main thread → answer, one postMessage each way per request); **bare-node-hop-batch** sends the requests read in one event-loop turn in one message and gets their answers back in one. Against the 1-thread bare-node (req/s above 1× and latency below 1× would mean the hop pays for itself, the HTTP work having moved to another core):'),
     );
     if (cpu) {
-      lines.push(`Physical limit: ${sc.predictor.workers} workers / ${sc.predictor.config.cpu_ms ?? 5} ms of CPU = ${limit} req/s, which needs both cores for the predictor alone; the server around it and wrk share the same 2 cores, so no system can reach it here. Target (issue 7): ≥ 95 %.`, '');
+      const own = summary.get(`cortex-local@${sc.connections[0]}`);
+      const result = own === undefined ? '–' : judgeFigure('7', `cpu, ${own.connections} conns: cortex-local`, `≥ 95 % of ${limit} req/s`, `${((100 * own.load.rps) / limit).toFixed(0)} %`, own.load.rps >= 0.95 * limit, own.otherCores >= NOISY_CORES);
+      lines.push(`Physical limit: ${sc.predictor.workers} workers / ${sc.predictor.config.cpu_ms ?? 5} ms of CPU = ${limit} req/s, which needs both cores for the predictor alone; the server around it and wrk share the same 2 cores, so no system can reach it here. Target (issue 7): ≥ 95 %: **${result}**.`, '');
     }
   }
   return lines.join('\n');
@@ -756,7 +890,8 @@ function overloadReport(sc: Scenario): string {
     if (a === undefined) continue;
     const refused = refusedPerS(a);
     const others = [...summary.keys()].filter((s) => !s.startsWith('cortex-local'));
-    lines.push(`${name}: ${Math.round(refused).toLocaleString('en-US')} 503/s against the 30,000/s target (${refused >= 30_000 ? 'met' : 'missed'}).${others.map((s) => (s.startsWith('bare-node') ? ` ${name} 503/s / ${s} answers/s: ${ratio(refused, (summary.get(s) as Row).load.rps)}.` : ` ${name} / ${s}: ${ratio(refused, refusedPerS(summary.get(s) as Row))} the 503s/s.`)).join('')}`, '');
+    const result = judgeFigure('7', `overload, ${a.connections} conns: ${name}`, '≥ 30,000 503/s', `${Math.round(refused).toLocaleString('en-US')}/s`, refused >= 30_000, a.otherCores >= NOISY_CORES);
+    lines.push(`${name}: ${Math.round(refused).toLocaleString('en-US')} 503/s against the 30,000/s target: **${result}**.${others.map((s) => (s.startsWith('bare-node') ? ` ${name} 503/s / ${s} answers/s: ${ratio(refused, (summary.get(s) as Row).load.rps)}.` : ` ${name} / ${s}: ${ratio(refused, refusedPerS(summary.get(s) as Row))} the 503s/s.`)).join('')}`, '');
   }
   const main = summary.get('cortex-local');
   const threads = summary.get('cortex-local-2t');
@@ -776,6 +911,7 @@ function report(): string {
   lines.push('# cortex-local benchmark', '');
   lines.push(`Scenarios: ${scenarios.map((s) => `\`${s}\``).join(', ')}${opt.quick ? ' (`--quick`)' : ''}. CPU pinning: wrk ${opt['wrk-cpus'] ?? 'unpinned'}, servers ${opt['server-cpus'] ?? 'unpinned'}.` +
     (opt['cortex-node-options'] ? ` cortex-local ran with NODE_OPTIONS="${opt['cortex-node-options']}".` : '') + ' How to read the tables: `bench/README.md`.', '');
+  lines.push(...targetsSection());
   lines.push(...sections);
   const used = new Set(rows.map((r) => r.system));
   lines.push('## Systems, machine', '');

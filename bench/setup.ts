@@ -1,9 +1,11 @@
 // Prepares what `npm run bench` needs and the project itself does not:
 // bench/.venv (FastAPI + uvicorn + uvloop + httptools, pinned in
-// requirements.txt) and the `wrk` load generator; and it compiles dist/ (npm
-// run build), so that bin/cortex-local runs what the package ships rather than
-// src/ through type stripping. Idempotent: a stamp holding the requirements'
-// hash skips pip when nothing changed.
+// requirements.txt), orjson in a folder of its own (bench/.venv/orjson,
+// requirements-orjson.txt: on a worker's PYTHONPATH it makes the *-orjson
+// systems) and the `wrk` load generator; and it compiles dist/ (npm run
+// build), so that bin/cortex-local runs what the package ships rather than
+// src/ through type stripping. Idempotent: stamps holding the requirements'
+// hashes skip pip when nothing changed.
 //
 //   node bench/setup.ts [--python python3]
 import { spawnSync } from 'node:child_process';
@@ -18,6 +20,10 @@ export const VENV_DIR = join(BENCH_DIR, '.venv');
 export const VENV_PYTHON = join(VENV_DIR, 'bin', 'python');
 const REQUIREMENTS = join(BENCH_DIR, 'requirements.txt');
 const STAMP = join(VENV_DIR, '.requirements.sha256');
+/** orjson alone: on PYTHONPATH, the bench venv's Python has it */
+export const ORJSON_DIR = join(VENV_DIR, 'orjson');
+const ORJSON_REQUIREMENTS = join(BENCH_DIR, 'requirements-orjson.txt');
+const ORJSON_STAMP = join(ORJSON_DIR, '.requirements.sha256');
 
 function run(cmd: string, args: string[], opts: { quiet?: boolean } = {}): number {
   const r = spawnSync(cmd, args, { stdio: opts.quiet ? 'ignore' : 'inherit' });
@@ -34,8 +40,19 @@ export function venvReady(): boolean {
   return readFileSync(STAMP, 'utf8').trim() === requirementsHash();
 }
 
-function requirementsHash(): string {
-  return createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
+function requirementsHash(file = REQUIREMENTS): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+function ensureOrjson(): void {
+  if (existsSync(ORJSON_STAMP) && readFileSync(ORJSON_STAMP, 'utf8').trim() === requirementsHash(ORJSON_REQUIREMENTS)) {
+    console.log(`bench/.venv/orjson: up to date`);
+    return;
+  }
+  console.log('bench/.venv/orjson: installing bench/requirements-orjson.txt');
+  const pip = [VENV_PYTHON, '-m', 'pip', 'install', '--disable-pip-version-check', '-q', '--upgrade', '--target', ORJSON_DIR, '-r', ORJSON_REQUIREMENTS] as const;
+  if (run(pip[0], pip.slice(1)) !== 0) throw new Error('pip install -r bench/requirements-orjson.txt failed (see above)');
+  writeFileSync(ORJSON_STAMP, requirementsHash(ORJSON_REQUIREMENTS) + '\n');
 }
 
 function ensureVenv(python: string): void {
@@ -89,6 +106,7 @@ function ensureBuild(): void {
 export function setup(python = 'python3'): void {
   ensureWrk();
   ensureVenv(python);
+  ensureOrjson();
   ensureBuild();
 }
 

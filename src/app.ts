@@ -21,6 +21,7 @@ import { ApiPool } from './pool/api-pool.ts';
 import type { BackoffOptions } from './pool/backoff.ts';
 import { ResourceLedger, type Gpu } from './pool/ledger.ts';
 import { neverFits } from './pool/never-fits.ts';
+import { collectAllGarbage, IdleTrim } from './idle-trim.ts';
 
 /** Memory kept back for the OS and the server itself when placing replicas. */
 const MEMORY_RESERVE = 0.1;
@@ -94,6 +95,7 @@ export class App {
   readonly #nextReplicaIds = new Map<string, number>();
   readonly #opts: AppOptions;
   readonly #refusalLog: RefusalLog;
+  readonly #idleTrim = new IdleTrim();
   #refusalTimer: NodeJS.Timeout | null = null;
   #refusalsTickedAt = 0;
   #listening = false;
@@ -162,6 +164,7 @@ export class App {
     this.#refusalTimer = setInterval(() => {
       this.metrics.sample();
       this.#logRefusals();
+      if (this.#idleTrim.tick(performance.now(), this.metrics.seen())) collectAllGarbage();
     }, 1000);
     this.#refusalTimer.unref();
     return { host: this.#opts.host, port };

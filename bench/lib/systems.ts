@@ -137,13 +137,20 @@ export interface PredictorSpec {
   threads: number;
 }
 
-export async function startCortex(p: PredictorSpec, o: { python: string; cpus?: string; body: Buffer; nodeOptions?: string; httpThreads?: number }): Promise<Running> {
-  const env = o.nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: o.nodeOptions };
+/**
+ * `env`: added to the server's environment (its workers inherit it, e.g.
+ * PYTHONPATH); `root`: another checkout of cortex-local to run (the
+ * cortex-local-base system), this one by default.
+ */
+export async function startCortex(p: PredictorSpec, o: { python: string; cpus?: string; body: Buffer; nodeOptions?: string; httpThreads?: number; env?: NodeJS.ProcessEnv; root?: string }): Promise<Running> {
+  const env = { ...process.env, ...o.env, ...(o.nodeOptions === undefined ? {} : { NODE_OPTIONS: o.nodeOptions }) };
   const threads = o.httpThreads === undefined ? [] : ['--http-threads', String(o.httpThreads)];
-  const serve = spawnServer(join(REPO, 'bin', 'cortex-local'), ['serve', p.dir, '--port', '0', '--python', o.python, ...threads], { cpus: o.cpus, env });
+  const root = o.root ?? REPO;
+  const serve = spawnServer(join(root, 'bin', 'cortex-local'), ['serve', p.dir, '--port', '0', '--python', o.python, ...threads], { cpus: o.cpus, env });
   try {
     const m = await serve.waitFor(/api \S+ ready at (\S+)/, 60_000);
-    return { url: m[1], pid: serve.child.pid as number, how: `bin/cortex-local serve${threads.length > 0 ? ` ${threads.join(' ')}` : ''}`, stop: () => stopTree(serve.child) };
+    const how = `${root === REPO ? '' : `${root}/`}bin/cortex-local serve${threads.length > 0 ? ` ${threads.join(' ')}` : ''}`;
+    return { url: m[1], pid: serve.child.pid as number, how, stop: () => stopTree(serve.child) };
   } catch (err) {
     await stopTree(serve.child);
     throw err;
@@ -195,4 +202,16 @@ export async function startBareNode(o: { cpus?: string; answer?: string; echo?: 
   const m = await s.waitFor(/listening (\d+)/, 30_000);
   const how = o.hop === 'batch' ? 'node:http on a worker thread, postMessage to the main thread and back, one message per event-loop turn' : o.hop === true ? 'node:http on a worker thread, postMessage to the main thread and back' : (o.threads ?? 1) > 1 ? `node:http on ${o.threads} threads, reusePort` : 'node:http';
   return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how, stop: () => stopTree(s.child) };
+}
+
+/** bench/baselines/bare-bridge.ts: node:http straight onto one Python worker. */
+export async function startBareBridge(p: PredictorSpec, o: { python: string; cpus?: string }): Promise<Running> {
+  const s = spawnServer(NODE, [join(REPO, 'bench', 'baselines', 'bare-bridge.ts'), '--predictor', p.path, '--config', JSON.stringify(p.config), '--threads', String(p.threads), '--python', o.python], { cpus: o.cpus });
+  try {
+    const m = await s.waitFor(/listening (\d+)/, 60_000);
+    return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how: 'node:http → PythonWorker', stop: () => stopTree(s.child) };
+  } catch (err) {
+    await stopTree(s.child);
+    throw err;
+  }
 }

@@ -29,13 +29,21 @@ def pack(request_id, kind, payload=b""):
 
 
 class FrameReader:
-    """Reads whole frames from a pipe, many per read() when the sender batches them."""
+    """Reads whole frames from a pipe, many per read() when the sender batches them.
+
+    Reads go into one buffer allocated once (os.read would allocate, and for a
+    1 MiB read map and unmap, a fresh buffer each time); a frame that lies whole
+    in a read is copied out of it once, and one that spans reads is gathered in
+    a second buffer until it is complete."""
 
     def __init__(self, fd, chunk_size=1 << 20):
         self._fd = fd
-        self._chunk_size = chunk_size
-        self._buf = bytearray()
-        self._pos = 0
+        self._chunk = bytearray(chunk_size)
+        self._view = memoryview(self._chunk)
+        # the start of a frame whose end has not arrived, and how many bytes it
+        # needs before a frame can come out of it
+        self._partial = bytearray()
+        self._need = HEADER_SIZE
         self._pending = []
 
     def push_back(self, frames):
@@ -46,25 +54,39 @@ class FrameReader:
         (request_id, kind, payload). An empty list means end of input."""
         frames, self._pending = self._pending, []
         while not frames:
-            chunk = os.read(self._fd, self._chunk_size)
-            if not chunk:
+            n = os.readv(self._fd, [self._chunk])
+            if not n:
                 return frames
-            if self._pos:
-                del self._buf[: self._pos]
-                self._pos = 0
-            self._buf += chunk
-            buf = self._buf
-            pos = 0
-            end = len(buf)
-            while end - pos >= HEADER_SIZE:
-                length, request_id, kind = HEADER.unpack_from(buf, pos)
-                stop = pos + HEADER_SIZE + length
-                if stop > end:
-                    break
-                frames.append((request_id, kind, bytes(buf[pos + HEADER_SIZE : stop])))
-                pos = stop
-            self._pos = pos
+            if self._partial:
+                self._partial += self._view[:n]
+                if len(self._partial) < self._need:
+                    continue
+                gathered, self._partial = self._partial, bytearray()
+                with memoryview(gathered) as data:
+                    self._keep(self._split(data, frames))
+            else:
+                self._keep(self._split(self._view[:n], frames))
         return frames
+
+    def _keep(self, rest):
+        if rest is None:
+            return
+        self._partial = bytearray(rest)
+        self._need = HEADER_SIZE + HEADER.unpack_from(rest)[0] if len(rest) >= HEADER_SIZE else HEADER_SIZE
+
+    @staticmethod
+    def _split(data, frames):
+        """Appends the whole frames of `data` to `frames`; returns what follows them, or None."""
+        pos = 0
+        end = len(data)
+        while end - pos >= HEADER_SIZE:
+            length, request_id, kind = HEADER.unpack_from(data, pos)
+            stop = pos + HEADER_SIZE + length
+            if stop > end:
+                break
+            frames.append((request_id, kind, bytes(data[pos + HEADER_SIZE : stop])))
+            pos = stop
+        return data[pos:end] if pos < end else None
 
 
 class FrameWriter:

@@ -71,6 +71,8 @@ export class FrontDoor {
   /** sockets node:http gave up parsing, already answered */
   readonly #broken = new WeakSet<Duplex>();
   #closing = false;
+  /** prediction requests that reached this front door */
+  seen = 0;
 
   constructor(opts: FrontDoorOptions) {
     this.#backend = opts.backend;
@@ -265,6 +267,7 @@ export class FrontDoor {
   }
 
   #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string, callerId: string | undefined): void {
+    this.seen++;
     const gate = route.gate;
     const index = gate.id;
     // The overload path: as little work as the answer allows (refusal.ts,
@@ -294,11 +297,11 @@ export class FrontDoor {
       const of = declared >= 0 ? ` of ${declared}` : '';
       this.#endEarly(res, index, 408, `the request body did not arrive within ${this.#deadlines.timeoutMs / 1000} s (--body-timeout): ${size}${of} bytes came`, api, requestId);
     };
+    const deadline = this.#deadlines.start(expire);
     const stopReading = () => {
       reading = false;
-      this.#deadlines.done(expire);
+      this.#deadlines.done(deadline);
     };
-    this.#deadlines.start(expire);
     res.once('close', () => {
       stopReading();
       budget.give(held);

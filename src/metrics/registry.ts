@@ -98,6 +98,14 @@ export class ApiMetrics {
     this.#refusedInWindow = total;
   }
 
+  /** Prediction requests seen so far: answered, and refused at the gate. */
+  seen(): number {
+    let n = 0;
+    for (const t of this.codes.values()) n += t.n;
+    for (let r = 0; r < REASONS; r++) n += this.refusedBy(r);
+    return n;
+  }
+
   /** The last minute's answers, for status. */
   lastMinute(): WindowSummary {
     this.sample();
@@ -406,6 +414,13 @@ export class Metrics {
   /** Once a second: moves the refusals counted off the answer path into each API's window. */
   sample(): void {
     for (const m of this.#byName.values()) m.sample();
+  }
+
+  /** Prediction requests seen by the APIs served now (a deleted API's leave the sum: the idle trim counts that as activity, which a deploy is). */
+  seen(): number {
+    let n = 0;
+    for (const m of this.#byName.values()) n += m.seen();
+    return n;
   }
 
   #registerTracker(all: Iterable<ApiMetrics>): void {

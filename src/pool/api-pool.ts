@@ -22,6 +22,7 @@ import type { Job, Ticket } from './job.ts';
 import type { ResourceLedger } from './ledger.ts';
 import { MemoryWatch } from './memory-watch.ts';
 import { modelsDir } from './models-dir.ts';
+import { DEFAULT_PIPELINE, type PipelineLimits } from './pipeline-depth.ts';
 import { leastLoaded } from './pick.ts';
 import { replicaCapacity } from './plan.ts';
 import { pythonWorker } from './python-worker.ts';
@@ -75,9 +76,10 @@ export interface ApiPoolOptions {
   memoryCheckMs?: number;
   /**
    * Jobs a worker may hold beyond its threads: queued in its pipe so it reads
-   * them in one batch instead of waiting a round trip per request.
+   * them in one batch instead of waiting a round trip per request
+   * (pipeline-depth.ts).
    */
-  pipelineDepth?: number;
+  pipeline?: PipelineLimits;
   /** how a worker process is started (tests inject fakes); default: a Python worker */
   spawn?: (spec: WorkerSpec) => SpawnWorker;
   /** where each replica works (tests inject their own); default: PROJECT/.cortex-local/replicas/ */
@@ -167,12 +169,11 @@ export interface ApiStatus {
 
 export const DEFAULT_INIT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_STOP_GRACE_MS = 30_000;
-const DEFAULT_PIPELINE_DEPTH = 8;
 const DEFAULT_MEMORY_CHECK_MS = 250;
 
-// A worker that stopped serving since #available was computed takes nothing;
-// one that holds all it may takes nothing either.
-const load = (slot: WorkerSlot) => (slot.state === 'ready' && slot.outstanding < slot.maxOutstanding ? slot.outstanding : Number.POSITIVE_INFINITY);
+// A worker that stopped serving since #available was computed takes nothing.
+const load = (slot: WorkerSlot) => (slot.state === 'ready' ? slot.outstanding : Number.POSITIVE_INFINITY);
+const limit = (slot: WorkerSlot) => slot.maxOutstanding;
 
 /**
  * Events: 'ready' (the first time any replica is ready), 'state' (replica
@@ -363,7 +364,7 @@ export class ApiPool extends EventEmitter {
 
   dispatch(job: Job): Ticket {
     const task = new Task(job, this.#owner);
-    const slot = leastLoaded(this.#available, load, Number.POSITIVE_INFINITY);
+    const slot = leastLoaded(this.#available, load, limit);
     if (slot !== null) slot.run(task);
     else if (this.#forced) this.#unavailable(task);
     else this.#queue.push(task);
@@ -681,7 +682,7 @@ export class ApiPool extends EventEmitter {
         initTimeoutMs: this.#opts.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         predictTimeoutMs: this.#opts.predictTimeoutMs ?? null,
         stopGraceMs: this.#opts.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
-        maxOutstanding: api.autoscaling.threads_per_worker + (this.#opts.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH),
+        pipeline: this.#opts.pipeline ?? DEFAULT_PIPELINE,
       });
       this.#replicas.push(replica);
       this.#workdirOf.set(replica, cwd);

@@ -6,6 +6,7 @@
 // the spawn function it is given; the pool owns dispatch.
 import type { ResolvedApi } from '../config/types.ts';
 import { restartDelayMs, type BackoffOptions } from './backoff.ts';
+import type { PipelineLimits } from './pipeline-depth.ts';
 import type { Task } from './task.ts';
 import type { Timers } from './timers.ts';
 import { WorkerSlot, type Ending, type KillCause, type SlotEvents, type SpawnWorker } from './worker-slot.ts';
@@ -54,8 +55,7 @@ export interface ReplicaOptions {
   initTimeoutMs: number;
   predictTimeoutMs: number | null;
   stopGraceMs: number;
-  /** requests each worker may hold at once */
-  maxOutstanding: number;
+  pipeline: PipelineLimits;
 }
 
 export const DEFAULT_MAX_INIT_ATTEMPTS = 5;
@@ -113,10 +113,11 @@ export class Replica {
           spawn: opts.spawn,
           events,
           timers: opts.timers,
+          threads: opts.api.autoscaling.threads_per_worker,
+          pipeline: opts.pipeline,
           initTimeoutMs: opts.initTimeoutMs,
           predictTimeoutMs: opts.predictTimeoutMs,
           stopGraceMs: opts.stopGraceMs,
-          maxOutstanding: opts.maxOutstanding,
         }),
       );
     }

@@ -1,9 +1,12 @@
 // Timers the pool runs on, injected so that fault rules (backoff, timeouts,
-// grace periods) are tested on a fake clock.
+// grace periods) and what it measures (a worker's pace) are tested on a fake
+// clock.
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** ms on a monotonic clock */
+  clock(): number;
 }
 
 /** Node's timers, unref'd: a pending restart or timeout never keeps the process alive by itself. */
@@ -16,4 +19,5 @@ export const realTimers: Timers = {
   clearTimeout(handle) {
     clearTimeout(handle as NodeJS.Timeout);
   },
+  clock: () => performance.now(),
 };

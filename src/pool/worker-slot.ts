@@ -11,6 +11,7 @@
 // not started go back to the API's queue.
 import { PredictTimeoutError, WorkerCrashedError } from '../errors.ts';
 import type { WorkerExit } from '../python-bridge/worker-process.ts';
+import { PipelineDepth, type PipelineLimits } from './pipeline-depth.ts';
 import type { Reply } from './reply.ts';
 import type { Task } from './task.ts';
 import type { Timers } from './timers.ts';
@@ -79,20 +80,20 @@ export interface SlotOptions {
   spawn: SpawnWorker;
   events: SlotEvents;
   timers: Timers;
+  /** threads_per_worker: requests it executes at once */
+  threads: number;
+  /** how many more it may hold, queued in its pipe */
+  pipeline: PipelineLimits;
   initTimeoutMs: number;
   /** null: no limit (Cortex had none) */
   predictTimeoutMs: number | null;
   /** how long a stopping worker may take before it is killed */
   stopGraceMs: number;
-  /** requests it may hold at once: its threads, plus a few queued in its pipe */
-  maxOutstanding: number;
 }
 
 export class WorkerSlot {
   readonly index: number;
   readonly label: string;
-  /** requests it may hold at once (SlotOptions) */
-  readonly maxOutstanding: number;
   state: SlotState = 'idle';
   /** what its worker's READY said of an onnx/tensorflow model's inputs */
   modelSignature: unknown = null;
@@ -109,6 +110,8 @@ export class WorkerSlot {
   #free: number[] = [];
   #outstanding = 0;
   #executing = 0;
+  readonly #pipeline: PipelineDepth;
+  readonly #clock: () => number;
   #seq = 0;
   #initTimer: unknown = null;
   #stopTimer: unknown = null;
@@ -124,7 +127,8 @@ export class WorkerSlot {
     this.#opts = opts;
     this.index = opts.index;
     this.label = opts.label;
-    this.maxOutstanding = opts.maxOutstanding;
+    this.#pipeline = new PipelineDepth(opts.pipeline);
+    this.#clock = () => opts.timers.clock();
   }
 
   get pid(): number | null {
@@ -141,12 +145,18 @@ export class WorkerSlot {
     return this.#executing;
   }
 
+  /** the requests it may hold: its threads' and those queued in its pipe (pipeline-depth.ts) */
+  get maxOutstanding(): number {
+    return this.#opts.threads + this.#pipeline.depth;
+  }
+
   spawn(): void {
     if (this.state !== 'idle') throw new Error(`worker ${this.label} spawned while ${this.state}`);
     const generation = ++this.#generation;
     const mine = () => generation === this.#generation;
     this.state = 'starting';
     this.#spawnedAt = performance.now();
+    this.#pipeline.reset();
     this.#exited = new Promise((resolve) => (this.#onExited = resolve));
     const timers = this.#opts.timers;
     this.#proc = this.#opts.spawn({
@@ -184,7 +194,7 @@ export class WorkerSlot {
     this.#tasks[slot] = task;
     task.state = 'sent';
     task.seq = ++this.#seq;
-    this.#outstanding++;
+    this.#pipeline.sent(this.#clock, this.#outstanding++);
     proc.send(slot + 1, task.job.body);
   }
 
@@ -249,6 +259,7 @@ export class WorkerSlot {
     const task = this.#task(id, 'a reply');
     if (task === undefined) return;
     this.#forget(id);
+    this.#pipeline.answered(this.#clock, this.#outstanding);
     task.settle(reply);
     this.#opts.events.available(this);
   }

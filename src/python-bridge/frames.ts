@@ -25,6 +25,22 @@ export function encodeHeader(length: number, id: number, kind: number): Buffer {
   return header;
 }
 
+/** Payloads up to this size travel in one buffer with their header: a copy costs less than a second write. */
+export const COPY_PAYLOAD_MAX = 4096;
+
+/** A whole frame in one buffer (for payloads up to COPY_PAYLOAD_MAX). */
+export function encodeFrame(id: number, kind: number, payload: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
+  frame.writeUInt32LE(payload.length, 0);
+  frame.writeUInt32LE(id, 4);
+  frame[8] = kind;
+  payload.copy(frame, HEADER_SIZE);
+  return frame;
+}
+
+/** The payload of every frame that has none (STARTED): one buffer, not a view per frame. */
+const EMPTY = Buffer.alloc(0);
+
 /**
  * The largest frame either side accepts (256 MiB). A length beyond it is not a
  * frame but garbage: waiting for that many bytes would hang the worker's
@@ -74,7 +90,7 @@ export class FrameDecoder {
       if (length > this.#maxLength) return this.#malformed(length);
       const stop = pos + HEADER_SIZE + length;
       if (stop > end) break;
-      this.#onFrame(chunk.readUInt32LE(pos + 4), chunk[pos + 8], chunk.subarray(pos + HEADER_SIZE, stop));
+      this.#onFrame(chunk.readUInt32LE(pos + 4), chunk[pos + 8], length === 0 ? EMPTY : chunk.subarray(pos + HEADER_SIZE, stop));
       pos = stop;
     }
     if (pos < end) {

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { pythonRuntimeDir } from '../own-files.ts';
-import { encodeHeader, FrameDecoder, Kind } from './frames.ts';
+import { COPY_PAYLOAD_MAX, encodeFrame, encodeHeader, FrameDecoder, Kind } from './frames.ts';
 import { LineSplitter } from './lines.ts';
 
 /** python/ of this package: holds the cortex_local_worker module. */
@@ -175,8 +175,12 @@ export class PythonWorker {
         out.uncork();
       });
     }
+    if (payload.length <= COPY_PAYLOAD_MAX) {
+      out.write(encodeFrame(id, kind, payload));
+      return;
+    }
     out.write(encodeHeader(payload.length, id, kind));
-    if (payload.length > 0) out.write(payload);
+    out.write(payload);
   }
 
   #onFrame(id: number, kind: number, payload: Buffer): void {

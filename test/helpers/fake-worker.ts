@@ -91,6 +91,10 @@ export class FakeTimers implements Timers {
     this.#due.delete(handle as number);
   }
 
+  clock(): number {
+    return this.now;
+  }
+
   /** delays of the timers pending now, soonest first */
   get pending(): number[] {
     return [...this.#due.values()].map((t) => t.at - this.now).sort((a, b) => a - b);

@@ -101,6 +101,32 @@ test('requests a dead worker never started run on the other worker, ahead of the
   assert.deepEqual(sent.slice(1).map((x) => kinds(x.job.replies)), Array(19).fill(['prediction']));
 });
 
+test('a worker that answers fast is sent more at a time than one that answers slowly (pipeline-depth.ts)', () => {
+  const s = setup({ min_replicas: 1, workers_per_replica: 2, threads_per_worker: 1, max_replica_concurrency: 200 });
+  s.pool.start();
+  s.workers[0].ready();
+  s.workers[1].ready();
+  const answered = new Set<string>();
+  const answerNext = (w: FakeWorker) => {
+    const next = w.sent.find((x) => !answered.has(x.body)) as { body: string };
+    w.start(next.body);
+    w.answer(next.body);
+    answered.add(next.body);
+  };
+  let n = 0;
+  // On one clock, worker 1 answers every 1/32 ms, worker 2 every 2 ms; both always have work.
+  for (let tick = 1; tick <= 2000; tick++) {
+    while (s.pool.inFlight < 200) s.send(`r${n++}`);
+    s.timers.advance(1 / 32);
+    answerNext(s.workers[0]);
+    if (tick % 64 === 0) answerNext(s.workers[1]);
+  }
+  while (s.pool.inFlight < 200) s.send(`r${n++}`);
+  const held = (w: FakeWorker) => w.sent.filter((x) => !answered.has(x.body)).length;
+  assert.deepEqual([held(s.workers[0]), held(s.workers[1])], [1 + 64, 1 + 8], 'threads + 2 ms of its work (64), threads + the minimum (8)');
+  assert.ok(s.pool.status().queued > 0, 'the rest wait in the API queue');
+});
+
 test('the least-loaded worker takes each request, the first of equals', () => {
   const s = setup({ min_replicas: 1, workers_per_replica: 3, threads_per_worker: 1, max_replica_concurrency: 30 });
   s.pool.start();

@@ -2,6 +2,7 @@
 // which go back to the queue, timeouts, stop and kill.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_PIPELINE } from '../../src/pool/pipeline-depth.ts';
 import { Task } from '../../src/pool/task.ts';
 import { WorkerSlot, type Ending } from '../../src/pool/worker-slot.ts';
 import { fakeSpawner, FakeTimers, recordingJob, settle } from '../helpers/fake-worker.ts';
@@ -21,10 +22,11 @@ function setup(opts: { predictTimeoutMs?: number | null; initTimeoutMs?: number 
     index: 1,
     spawn,
     timers,
+    threads: 1,
+    pipeline: DEFAULT_PIPELINE,
     initTimeoutMs: opts.initTimeoutMs ?? 60_000,
     predictTimeoutMs: opts.predictTimeoutMs ?? null,
     stopGraceMs: 30_000,
-    maxOutstanding: 9,
     events: {
       ready: () => readyCount++,
       available: () => available++,

@@ -1,6 +1,7 @@
 // One JSON semantics whatever the worker's Python has (issue 12): the
 // worker's serialize module, run by the test interpreter with and without
-// orjson importable, reads every payload as json.loads does and never writes
+// orjson importable, reads every payload as json.loads does, writes every
+// prediction as the bytes json.dumps writes (issue 18), and never writes
 // invalid JSON.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -104,4 +105,83 @@ test('a prediction holding NaN or Infinity fails naming the place; everything el
     assert.match(String(out[4][2]), /"big": 1180591620717411303424/, 'the big int is written exactly');
     assert.deepEqual(out[5], ['ok', true, 'raw']);
   }
+});
+
+const IDENTICAL = `
+import collections, dataclasses, datetime, enum, hashlib, json, math, random, sys, uuid
+import numpy as np
+from cortex_local_worker import serialize
+
+class Color(enum.Enum):
+    RED = 1
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+class Name(str):
+    pass
+
+@dataclasses.dataclass
+class Point:
+    x: int
+
+random.seed(7)
+floats = [random.random() * 10 ** random.randint(-12, 20) * random.choice([1, -1]) for _ in range(300)]
+fixed = [x for x in (random.random() * 10 ** random.randint(-3, 15) for _ in range(3000)) if 1e-4 <= x < 1e16]
+cases = {
+    "plain": {"label": "setosa", "scores": [0.25, 0.5, 1.0, 123.456, -0.0, 0.0001], "n": 3, "ok": True},
+    "nested": [{"a": {"b": [[], {}, [1, [2, [3]]]]}}, (1, 2), "x"],
+    "scalars": [0, -1, 2 ** 63, 2 ** 64 - 1, -(2 ** 63), 1e15, 123456789012345.6],
+    "top-level string": "just text",
+    "top-level number": 2.5,
+    "top-level None": None,
+    "with None": {"a": None},
+    "fixed-range floats": fixed,
+    "random floats": floats,
+    "tiny and huge floats": [1e-05, 1.5e-05, 1e-06, 2.5e-10, 5e-324, 1e16, 1.5e17, 1e22, 1.7976931348623157e308],
+    "wide integer": [12345678901234567],
+    "big int": [2 ** 70, -(2 ** 64)],
+    "commas and colons in text": {"msg": "Hello, cortex: hi", "k:ey": 1, "a,b": 2, ":": ",", "": ""},
+    "quotes, backslashes, control characters": {"q": 'say "hi"', "b": "a\\\\b", "c": "line\\nnext\\ttab\\u0001\\u001f", "d": "\\u007f"},
+    "non-ASCII": {"é": "naïve ☃ 😀", "s": "\\u2028"},
+    "non-str keys": {1: "a", 2.5: "b", True: "c", None: "d"},
+    "enum": {"c": Color.RED},
+    "int enum": {"l": Level.HIGH},
+    "uuid": {"u": uuid.UUID(int=1)},
+    "datetime": {"t": datetime.datetime(2020, 1, 2, 3, 4, 5)},
+    "dataclass": {"p": Point(1)},
+    "str subclass": {"n": Name("abc")},
+    "dict subclass": collections.OrderedDict([("b", 1), ("a", 2)]),
+    "set": {"s": {3}},
+    "numpy": {"arr": np.array([[1.5, 2.0], [3.0, 4.25]]), "i": np.int64(7), "f": np.float32(0.5)},
+    "NaN": {"x": float("nan")},
+    "infinity": [math.inf],
+    "deep": json.loads("[" * 300 + "]" * 300),
+    "many strings": [{"name": "item-%d" % i, "tags": ["a", "b"]} for i in range(12000)],
+}
+out = {"orjson": serialize._orjson is not None, "fast": [], "results": {}}
+for name, case in cases.items():
+    if serialize._orjson is not None and serialize._orjson_encode(case) is not None:
+        out["fast"].append(name)
+    try:
+        is_bytes, data = serialize.encode_prediction(case)
+        out["results"][name] = ["ok", hashlib.sha256(data).hexdigest(), data[:60].decode("latin-1")]
+        if not is_bytes and data != json.dumps(case, default=serialize._to_json_compatible, allow_nan=False).encode():
+            out["results"][name] = ["not json.dumps' bytes", data.decode("latin-1")]
+    except Exception as e:
+        out["results"][name] = ["error", type(e).__name__, str(e)]
+print(json.dumps(out))
+`;
+
+test('with orjson a prediction is the same bytes as json.dumps writes, or json.dumps writes it', () => {
+  const plain = run(IDENTICAL, null, false);
+  const fast = run(IDENTICAL, null, true);
+  assert.equal(plain.orjson, false);
+  assert.equal(fast.orjson, true);
+  assert.deepEqual(fast.results, plain.results, 'every case gives the same bytes, or the same error, with and without orjson');
+  for (const [name, r] of Object.entries(plain.results) as [string, string[]][]) assert.notEqual(r[0], "not json.dumps' bytes", name);
+  assert.deepEqual(plain.results.NaN.slice(0, 2), ['error', 'ValueError']);
+  assert.deepEqual(plain.results.enum.slice(0, 2), ['error', 'TypeError'], 'an enum is not JSON, whoever writes it');
+  assert.deepEqual(plain.results.uuid.slice(0, 2), ['error', 'TypeError']);
+  assert.deepEqual(fast.fast, ['plain', 'nested', 'scalars', 'top-level string', 'top-level number', 'fixed-range floats', 'wide integer'], 'orjson writes these itself, and none of the others');
 });

@@ -2,6 +2,7 @@
 // the kernel spreads connections over the threads), its backend the main
 // thread (remote-backend.ts).
 import { parentPort, workerData } from 'node:worker_threads';
+import { collectAllGarbage, IdleTrim } from '../../idle-trim.ts';
 import { ByteBudget } from '../byte-budget.ts';
 import { FrontDoor } from '../server.ts';
 import type { Batch, Command, Control, DoorThreadData } from './protocol.ts';
@@ -20,6 +21,12 @@ const door = new FrontDoor({
 });
 backend.onRoutes = () => void door.routesChanged();
 const control = (m: Control) => port.postMessage(m);
+
+// This thread's heap grows with its load as the main thread's does (idle-trim.ts).
+const trim = new IdleTrim();
+setInterval(() => {
+  if (trim.tick(performance.now(), door.seen)) collectAllGarbage();
+}, 1000).unref();
 
 // Commands share the port with the batches of answers (read by the backend),
 // so a 'close' comes after every answer sent before it.

@@ -1,0 +1,89 @@
+// node:http in front of one PythonWorker (src/python-bridge), every request
+// sent to the worker as soon as its body has arrived and answered with what
+// the worker returns: the least a front door over the bridge can do. No
+// admission, no request ids, no CORS, no body limits, no metrics, no pool.
+// cortex-local / bare-bridge is what cortex-local's own per-request work (the
+// guarantees of its front door and pool) costs.
+//
+//   node bench/baselines/bare-bridge.ts --predictor DIR/predictor.py [--config JSON] [--port 0] [--python python3]
+// Prints "listening PORT" once the worker is ready.
+import { createServer, type ServerResponse } from 'node:http';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PythonWorker } from '../../src/python-bridge/worker-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    predictor: { type: 'string' },
+    config: { type: 'string', default: '{}' },
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    python: { type: 'string', default: 'python3' },
+    threads: { type: 'string', default: '1' },
+  },
+});
+if (values.predictor === undefined) throw new Error('--predictor is required');
+const predictor = resolve(values.predictor);
+
+/** the answer of each request id; ids are reused once answered */
+const waiting: (ServerResponse | undefined)[] = [];
+const free: number[] = [];
+let next = 1;
+
+const worker = new PythonWorker(
+  {
+    python: values.python,
+    cwd: dirname(predictor),
+    env: process.env,
+    init: {
+      type: 'python',
+      path: predictor,
+      python_path: dirname(predictor),
+      project_dir: dirname(predictor),
+      config: JSON.parse(values.config) as Record<string, unknown>,
+      threads: Number(values.threads),
+    },
+  },
+  {
+    ready() {
+      const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          const id = free.pop() ?? next++;
+          waiting[id] = res;
+          worker.send(id, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+        });
+      });
+      server.listen(Number(values.port), values.host, () => {
+        const addr = server.address();
+        process.stdout.write(`listening ${typeof addr === 'object' && addr !== null ? addr.port : values.port}\n`);
+      });
+    },
+    initError(traceback) {
+      process.stderr.write(traceback);
+      process.exit(1);
+    },
+    started() {},
+    reply(id, _kind, payload) {
+      const res = waiting[id] as ServerResponse;
+      waiting[id] = undefined;
+      free.push(id);
+      res.writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'application/json', 'content-length': payload.length });
+      res.end(payload);
+    },
+    output(stream, lines) {
+      for (const line of lines) process.stderr.write(`[worker ${stream}] ${line}\n`);
+    },
+    malformed(reason) {
+      process.stderr.write(`worker wrote ${reason}\n`);
+      process.exit(1);
+    },
+    exit(e) {
+      process.stderr.write(`worker exited: ${e.code ?? e.signal}\n`);
+      process.exit(1);
+    },
+  },
+);
+worker.start();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
