@@ -64,7 +64,7 @@ after(async () => {
 });
 
 test('the tarball holds dist/, the Python runtime and the examples, and nothing from tests, benches or sources', () => {
-  for (const file of ['package.json', 'README.md', 'bin/cortex-local', 'dist/cli.js', 'dist/config/load-isolated-child.js', 'dist/http/threads/door-thread.js', 'python/cortex_local_worker/__main__.py', 'python/cortex_local_export/__init__.py', 'examples/hello/cortex.yaml', 'examples/hello/predictor.py', 'examples/iris/sample.json']) {
+  for (const file of ['package.json', 'README.md', 'LICENSE', 'bin/cortex-local', 'dist/cli.js', 'dist/config/load-isolated-child.js', 'dist/http/threads/door-thread.js', 'python/cortex_local_worker/__main__.py', 'python/cortex_local_export/__init__.py', 'examples/hello/cortex.yaml', 'examples/hello/predictor.py', 'examples/iris/sample.json']) {
     assert.ok(packed.includes(file), `${file} is packed`);
   }
   const stray = packed.filter((f) => /^(test|bench|src|scripts|\.ci)\//.test(f) || /(__pycache__|\.pyc$|\.map$|\.ts$|\.cortex-local\/)/.test(f) || /^dist\/cortex-local-linux-x64/.test(f));
