@@ -8,9 +8,9 @@
 //   node bench/baselines/bare-bridge.ts --predictor DIR/predictor.py [--config JSON] [--port 0] [--python python3]
 // Prints "listening PORT" once the worker is ready.
 import { createServer, type ServerResponse } from 'node:http';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PythonWorker } from '../../src/python-bridge/worker-process.ts';
+import { oneWorker } from './one-worker.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,20 +30,8 @@ const waiting: (ServerResponse | undefined)[] = [];
 const free: number[] = [];
 let next = 1;
 
-const worker = new PythonWorker(
-  {
-    python: values.python,
-    cwd: dirname(predictor),
-    env: process.env,
-    init: {
-      type: 'python',
-      path: predictor,
-      python_path: dirname(predictor),
-      project_dir: dirname(predictor),
-      config: JSON.parse(values.config) as Record<string, unknown>,
-      threads: Number(values.threads),
-    },
-  },
+const worker = oneWorker(
+  { predictor, config: values.config, python: values.python, threads: values.threads },
   {
     ready() {
       const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
@@ -60,28 +48,12 @@ const worker = new PythonWorker(
         process.stdout.write(`listening ${typeof addr === 'object' && addr !== null ? addr.port : values.port}\n`);
       });
     },
-    initError(traceback) {
-      process.stderr.write(traceback);
-      process.exit(1);
-    },
-    started() {},
     reply(id, _kind, payload) {
       const res = waiting[id] as ServerResponse;
       waiting[id] = undefined;
       free.push(id);
       res.writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'application/json', 'content-length': payload.length });
       res.end(payload);
-    },
-    output(stream, lines) {
-      for (const line of lines) process.stderr.write(`[worker ${stream}] ${line}\n`);
-    },
-    malformed(reason) {
-      process.stderr.write(`worker wrote ${reason}\n`);
-      process.exit(1);
-    },
-    exit(e) {
-      process.stderr.write(`worker exited: ${e.code ?? e.signal}\n`);
-      process.exit(1);
     },
   },
 );

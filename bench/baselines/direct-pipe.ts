@@ -7,10 +7,10 @@
 //       [--body JSON] [--concurrency 64] [--warmup 2] [--duration 10] [--python python3]
 // Prints "ready PID" when the worker is up, then one JSON line with the result.
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kind } from '../../src/python-bridge/frames.ts';
-import { PythonWorker } from '../../src/python-bridge/worker-process.ts';
+import { oneWorker } from './one-worker.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,30 +43,13 @@ const sentAt: number[] = [];
 const freeIds: number[] = [];
 let nextId = 1;
 
-const worker = new PythonWorker(
-  {
-    python: values.python,
-    cwd: dirname(predictorPath),
-    env: process.env,
-    init: {
-      type: 'python',
-      path: predictorPath,
-      python_path: dirname(predictorPath),
-      project_dir: dirname(predictorPath),
-      config: JSON.parse(values.config) as Record<string, unknown>,
-      threads: Number(values.threads),
-    },
-  },
+const worker = oneWorker(
+  { predictor: predictorPath, config: values.config, python: values.python, threads: values.threads },
   {
     ready(info) {
       process.stdout.write(`ready ${info.pid}\n`);
       start();
     },
-    initError(tb) {
-      process.stderr.write(tb);
-      process.exit(1);
-    },
-    started() {},
     reply(id, kind) {
       if (measuring) {
         latencies.push((performance.now() - sentAt[id]) * 1000);
@@ -76,19 +59,7 @@ const worker = new PythonWorker(
       freeIds.push(id);
       if (!stopping) send();
     },
-    output(stream, lines) {
-      for (const line of lines) process.stderr.write(`[worker ${stream}] ${line}\n`);
-    },
-    malformed(reason) {
-      process.stderr.write(`worker wrote ${reason}\n`);
-      process.exit(1);
-    },
-    exit(e) {
-      if (!stopping) {
-        process.stderr.write(`worker exited early: ${e.code ?? e.signal}\n`);
-        process.exit(1);
-      }
-    },
+    wanted: () => !stopping,
   },
 );
 
