@@ -46,7 +46,7 @@ export function oneWorker(opts: OneWorkerOptions, on: Pick<WorkerListener, 'read
       },
       exit(e) {
         if (on.wanted?.() ?? true) {
-          process.stderr.write(`worker exited early: ${e.code ?? e.signal}\n`);
+          process.stderr.write(`worker exited early: ${e.error?.message ?? e.code ?? e.signal}\n`);
           process.exit(1);
         }
       },
