@@ -13,6 +13,7 @@ export class Refusal {
   #initError: string | null = null;
   #ready = -1;
   #inFlight = -1;
+  #capacity = -1;
   #reason: RefusedFor = RefusedFor.Capacity;
 
   constructor(gate: Gate) {
@@ -24,13 +25,15 @@ export class Refusal {
     const gate = this.#gate;
     const ready = gate.readyReplicas;
     const inFlight = gate.inFlight;
+    const capacity = gate.capacity;
     const initError = closing ? null : gate.initError;
-    if (ready !== this.#ready || inFlight !== this.#inFlight || closing !== this.#closing || initError !== this.#initError) {
+    if (ready !== this.#ready || inFlight !== this.#inFlight || capacity !== this.#capacity || closing !== this.#closing || initError !== this.#initError) {
       this.#ready = ready;
       this.#inFlight = inFlight;
+      this.#capacity = capacity;
       this.#closing = closing;
       this.#initError = initError;
-      this.#prefix = `${JSON.stringify(this.#body(closing, initError, ready, inFlight)).slice(0, -1)},"request_id":`;
+      this.#prefix = `${JSON.stringify(this.#body(closing, initError, ready, inFlight, capacity)).slice(0, -1)},"request_id":`;
       this.#reason = closing ? RefusedFor.Closing : initError !== null ? RefusedFor.InitFailed : ready === 0 ? RefusedFor.NoReadyReplica : RefusedFor.Capacity;
     }
     return this.#prefix;
@@ -41,7 +44,7 @@ export class Refusal {
     return this.#reason;
   }
 
-  #body(closing: boolean, initError: string | null, ready: number, inFlight: number): Record<string, string> {
+  #body(closing: boolean, initError: string | null, ready: number, inFlight: number, capacity: number): Record<string, string> {
     const api = this.#gate.name;
     if (initError !== null) {
       const err = new WorkerInitError(api, initError);
@@ -51,7 +54,18 @@ export class Refusal {
       ? 'the server is shutting down'
       : ready === 0
         ? `api "${api}" has no ready replica yet`
-        : `api "${api}" is at capacity: ${inFlight} requests in flight (max_replica_concurrency ${this.#gate.maxReplicaConcurrency} × ${ready} ready replica${ready === 1 ? '' : 's'})`;
+        : this.#atCapacity(api, ready, inFlight, capacity);
     return { error: why, api };
+  }
+
+  #atCapacity(api: string, ready: number, inFlight: number, capacity: number): string {
+    const perReplica = this.#gate.maxReplicaConcurrency;
+    const replicas = `${ready} ready replica${ready === 1 ? '' : 's'}`;
+    if (capacity === perReplica * ready) return `api "${api}" is at capacity: ${inFlight} requests in flight (max_replica_concurrency ${perReplica} × ${replicas})`;
+    // plan.ts, replicaCapacity; a rollout's versions may differ in max_replica_concurrency.
+    return (
+      `api "${api}" is at capacity: ${inFlight} requests in flight, all it admits now: ${capacity}, not ${perReplica} (max_replica_concurrency) × ${replicas}: ` +
+      "a replica whose workers are restarting admits its serving workers' share, and during a rollout each version admits by its own max_replica_concurrency"
+    );
   }
 }

@@ -9,10 +9,13 @@ import { RefusedFor } from '../../src/http/refusal-tally.ts';
 import { sendRefusal } from '../../src/http/responses.ts';
 import type { Gate } from '../../src/http/backend.ts';
 
-function fakeGate(state: { ready: number; inFlight: number; initError: string | null }): Gate {
+function fakeGate(state: { ready: number; inFlight: number; initError: string | null; capacity?: number }): Gate {
   return {
     name: 'iris',
     maxReplicaConcurrency: 4,
+    get capacity() {
+      return state.capacity ?? 4 * state.ready;
+    },
     get readyReplicas() {
       return state.ready;
     },
@@ -28,7 +31,7 @@ function fakeGate(state: { ready: number; inFlight: number; initError: string | 
 const parse = (prefix: string, id: string) => JSON.parse(`${prefix}${JSON.stringify(id)}}`) as Record<string, string>;
 
 test('the refusal says why, with the figures of the moment, and is rebuilt when they change', () => {
-  const state = { ready: 2, inFlight: 8, initError: null as string | null };
+  const state = { ready: 2, inFlight: 8, initError: null as string | null, capacity: undefined as number | undefined };
   const r = new Refusal(fakeGate(state));
   assert.deepEqual(parse(r.prefix(false), 'id-1'), {
     error: 'api "iris" is at capacity: 8 requests in flight (max_replica_concurrency 4 × 2 ready replicas)',
@@ -39,6 +42,14 @@ test('the refusal says why, with the figures of the moment, and is rebuilt when 
   state.ready = 1;
   state.inFlight = 4;
   assert.match(parse(r.prefix(false), 'x').error, /: 4 requests in flight \(max_replica_concurrency 4 × 1 ready replica\)$/);
+  // One of the replica's 2 workers restarting: it admits half (plan.ts).
+  state.capacity = 2;
+  state.inFlight = 2;
+  assert.equal(
+    parse(r.prefix(false), 'x').error,
+    "api \"iris\" is at capacity: 2 requests in flight, all it admits now: 2, not 4 (max_replica_concurrency) × 1 ready replica: a replica whose workers are restarting admits its serving workers' share, and during a rollout each version admits by its own max_replica_concurrency",
+  );
+  state.capacity = undefined;
   state.ready = 0;
   state.inFlight = 0;
   assert.deepEqual(parse(r.prefix(false), 'x'), { error: 'api "iris" has no ready replica yet', api: 'iris', request_id: 'x' });
