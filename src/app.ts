@@ -78,8 +78,8 @@ interface Door {
 /** One API's part in a deploy. */
 export type ApiChange =
   | { kind: 'add'; api: ResolvedApi; version: string }
-  /** restart: a rolling update to the new version; otherwise the config is taken in place */
-  | { kind: 'update'; api: ResolvedApi; version: string; restart: boolean }
+  /** restart: a rolling update to the new version; otherwise the config is taken in place. fresh: every replica restarts (refresh) */
+  | { kind: 'update'; api: ResolvedApi; version: string; restart: boolean; fresh?: boolean }
   | { kind: 'remove'; name: string };
 
 export class App {
@@ -189,7 +189,7 @@ export class App {
       } else if (change.kind === 'update') {
         const a = this.#api(change.api.name);
         if (change.restart) this.#warnNeverFits(change.api);
-        a.pool.deploy(change.api, change.version, change.restart);
+        a.pool.deploy(change.api, change.version, change.restart, change.fresh);
         a.metrics.deployed(change.api);
         a.autoscaler.stop();
         // Cortex started the autoscaler afresh on every deploy that changed the API (updateAutoscalerCron).

@@ -205,6 +205,8 @@ export class ApiPool extends EventEmitter {
   #nextId = 1;
   #everReady = false;
   #current: Generation;
+  /** the last generation's n */
+  #generations = 1;
   #rolloutState: RolloutState = 'updating';
   /** the graceful stop ran out of grace: requests left get 503 */
   #forced = false;
@@ -217,7 +219,7 @@ export class ApiPool extends EventEmitter {
   constructor(opts: ApiPoolOptions) {
     super();
     this.#opts = opts;
-    this.#current = { n: 1, api: opts.api, version: opts.version ?? '', failure: null, failedInit: null, stopLogged: false, rolledOut: true };
+    this.#current = { n: this.#generations, api: opts.api, version: opts.version ?? '', failure: null, failedInit: null, stopLogged: false, rolledOut: true };
     this.#nextId = opts.firstReplicaId ?? 1;
     this.admission = new Admission(opts.api.autoscaling.max_replica_concurrency);
     this.#ledger = opts.ledger;
@@ -328,12 +330,24 @@ export class ApiPool extends EventEmitter {
    * takes the new config in place (it changes nothing a replica reads). The
    * desired count stays, within the new min_replicas and max_replicas (as
    * Cortex kept the deployment's replicas).
+   *
+   * A version that replicas of an older deploy still run (a failed edit
+   * reverted, say) serves again on them, as Kubernetes rolls back to the
+   * ReplicaSet it kept: they are not restarted, and only what is missing
+   * starts. `fresh` (refresh) restarts every replica whatever runs.
    */
-  deploy(api: ResolvedApi, version: string, restart: boolean): void {
+  deploy(api: ResolvedApi, version: string, restart: boolean, fresh = false): void {
     if (this.admission.stopped) return;
     if (restart) {
-      const from = this.#current;
-      this.#current = { n: from.n + 1, api, version, failure: null, failedInit: null, stopLogged: false, rolledOut: false };
+      const kept = fresh ? undefined : this.#keptGeneration(version);
+      if (kept === undefined) {
+        this.#current = { n: ++this.#generations, api, version, failure: null, failedInit: null, stopLogged: false, rolledOut: false };
+      } else {
+        kept.api = api;
+        kept.rolledOut = false;
+        kept.stopLogged = false;
+        this.#current = kept;
+      }
     } else {
       this.#current.api = api;
       this.#current.version = version;
@@ -342,14 +356,32 @@ export class ApiPool extends EventEmitter {
     this.#desired = Math.min(max, Math.max(min, this.#desired));
     if (restart) {
       const { maxSurge, maxUnavailable } = resolveStrategy(api.update_strategy, this.#desired);
-      this.#events.log(`api ${api.name}: rolling out version ${version} on ${this.#desired} replica${this.#desired === 1 ? '' : 's'} (max_surge ${maxSurge}, max_unavailable ${maxUnavailable})`);
+      const on = `on ${this.#desired} replica${this.#desired === 1 ? '' : 's'} (max_surge ${maxSurge}, max_unavailable ${maxUnavailable})`;
+      const keeps = this.#replicas.filter((r) => this.#generationOf.get(r) === this.#current).length;
+      this.#events.log(
+        keeps > 0
+          ? `api ${api.name}: rolling back to version ${version} ${on}: ${keeps} replica${keeps === 1 ? '' : 's'} still run${keeps === 1 ? 's' : ''} it and ${keeps === 1 ? 'is' : 'are'} kept, not restarted`
+          : `api ${api.name}: rolling out version ${version} ${on}`,
+      );
     }
     this.#reconcile();
   }
 
   /** A rolling restart of every replica with the same version (cortex refresh). */
   refresh(): void {
-    this.deploy(this.api, this.version, true);
+    this.deploy(this.api, this.version, true, true);
+  }
+
+  /** The older generation of `version` whose replicas still start or serve, if one has not failed; the newest. */
+  #keptGeneration(version: string): Generation | undefined {
+    let kept: Generation | undefined;
+    for (const r of this.#replicas) {
+      const gen = this.#generationOf.get(r) as Generation;
+      if (gen === this.#current || gen.version !== version || gen.failure !== null) continue;
+      if (r.state !== 'ready' && r.state !== 'starting') continue;
+      if (kept === undefined || gen.n > kept.n) kept = gen;
+    }
+    return kept;
   }
 
   /** Admission: counts the request in flight, or refuses it (503) when at capacity. */

@@ -180,7 +180,7 @@ export class Reloader extends EventEmitter {
     if (pool === undefined) return unknownApi(name, this.#app);
     if (pool.rolloutState === 'updating' && !force) return { status: 409, body: { error: `${name} is updating (override with --force)` } };
     this.#log(`refresh: api ${name}: restarting every replica by a rolling update (version ${pool.version})`);
-    await this.#app.apply([{ kind: 'update', api: pool.api, version: pool.version, restart: true }]);
+    await this.#app.apply([{ kind: 'update', api: pool.api, version: pool.version, restart: true, fresh: true }]);
     return { status: 200, body: { api: name, version: pool.version, message: `updating ${name}` } };
   }
 

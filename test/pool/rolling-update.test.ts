@@ -161,6 +161,50 @@ test('a new version whose __init__ fails stops the rollout with the old replicas
   assert.deepEqual(s.detail(), ['v3:ready', 'v3:ready']);
 });
 
+test('deploying again a version older replicas still run keeps them, as Kubernetes rolls back to the ReplicaSet it kept: no restart, the other version drains', async () => {
+  const s = setup(apiOf('v1', { min_replicas: 2 }), { maxInitAttempts: 5 });
+  s.pool.start();
+  s.readyAll('v1');
+  const before = s.running('v1');
+  s.pool.deploy(apiOf('v2', { min_replicas: 2 }), 'v2', true);
+  const broken = s.running('v2')[0];
+  broken.events.initError('Traceback…\nSyntaxError: invalid syntax');
+  broken.exit({ code: 1, signal: null });
+  await settle();
+  assert.equal(s.pool.rolloutState, 'error');
+  s.pool.deploy(apiOf('v1', { min_replicas: 2 }), 'v1', true);
+  assert.match(s.log.join('\n'), /api iris: rolling back to version v1 on 2 replicas \(max_surge 1, max_unavailable 0\): 2 replicas still run it and are kept, not restarted/);
+  for (let step = 0; step < 10 && s.pool.status().rollout.state !== 'live'; step++) {
+    s.timers.advance(60_000);
+    await s.exitStopped();
+  }
+  assert.equal(s.pool.rolloutState, 'live');
+  assert.deepEqual(s.detail(), ['v1:ready', 'v1:ready']);
+  assert.deepEqual(s.running('v1'), before, 'the same two workers serve: none was restarted');
+  assert.equal(s.pool.version, 'v1');
+  assert.match(s.log.join('\n'), /api iris: version v1 is live \(rollout done\)/);
+
+  // Back again while the other version is still starting: its replica stops, the kept ones serve.
+  s.pool.deploy(apiOf('v3', { min_replicas: 2 }), 'v3', true);
+  assert.deepEqual(s.detail(), ['v1:ready', 'v1:ready', 'v3:starting']);
+  s.pool.deploy(apiOf('v1', { min_replicas: 2 }), 'v1', true);
+  for (let step = 0; step < 10 && s.detail().length > 2; step++) {
+    s.timers.advance(60_000);
+    await s.exitStopped();
+  }
+  assert.deepEqual(s.detail(), ['v1:ready', 'v1:ready']);
+  assert.deepEqual(s.running('v1'), before);
+  assert.equal(s.pool.rolloutState, 'live');
+
+  // refresh restarts every replica, whatever still runs the version.
+  s.pool.refresh();
+  for (let step = 0; step < 10 && s.pool.status().rollout.state !== 'live'; step++) {
+    s.readyAll('v1');
+    await s.exitStopped();
+  }
+  assert.ok(s.running('v1').every((w) => !before.includes(w)), 'every worker is new after refresh');
+});
+
 test('a first version that fails marks the API failed; a fixed deploy replaces it at once', async () => {
   const s = setup(apiOf('v1', { min_replicas: 1 }), { maxInitAttempts: 1 });
   let failed = false;
