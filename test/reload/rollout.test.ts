@@ -3,8 +3,9 @@
 // old and new versions side by side only while the rollout runs; the bounds
 // of max_surge 0 / max_unavailable 1 and 1 / 0 hold in every sampled state;
 // a version whose __init__ raises stops the rollout while the old one
-// serves, and a fixed one then rolls; an invalid cortex.yaml changes nothing
-// and says where it is wrong.
+// serves, and a fixed one then rolls; a broken edit reverted serves again on
+// the replicas that still run it; an invalid cortex.yaml changes nothing and
+// says where it is wrong.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -189,6 +190,23 @@ test('a new version whose __init__ raises: the old one keeps answering, the stat
   assertAll200(answers);
   assert.deepEqual(versions(answers).filter((v) => v === 'broken'), [], 'the broken version never answered');
   assert.ok(versions(answers).includes('fixed'));
+});
+
+test('a broken edit reverted: the replicas that still run the version on disk serve it again, not restarted, and every answer is a 200', async () => {
+  const before = await liveOn('fixed', 3);
+  const pids = (st: any) => st.detail.flatMap((r: any) => r.workers.map((w: any) => w.pid)).sort();
+  const stream = startStream(`${server.url}/echo`, { clients: 2 });
+  await stream.more(20);
+  writeFileSync(join(dir, 'predictor.py'), predictor('broken', 'raise RuntimeError("broken on purpose")'));
+  await eventually(async () => ((await status()).rollout.state === 'error' ? true : undefined), 'the rollout to stop on the error', 60_000, () => server.output());
+  writeFileSync(join(dir, 'predictor.py'), predictor('fixed'));
+  const after = await liveOn('fixed', 3);
+  const answers = await stream.stop();
+  assertAll200(answers);
+  assert.equal(after.version, before.version);
+  assert.deepEqual(pids(after), pids(before), 'the same workers serve: none was restarted');
+  assert.match(server.output(), new RegExp(`^api echo: rolling back to version ${before.version} on 3 replicas \\(.*\\): 3 replicas still run it and are kept, not restarted$`, 'm'));
+  assert.deepEqual(versions(answers).filter((v) => v === 'broken'), [], 'the broken version never answered');
 });
 
 test('an invalid cortex.yaml edit: the old config keeps serving untouched, the error has its line:column; deploy prints it and exits 1', async () => {
