@@ -357,7 +357,7 @@ export class ApiPool extends EventEmitter {
     if (restart) {
       const { maxSurge, maxUnavailable } = resolveStrategy(api.update_strategy, this.#desired);
       const on = `on ${this.#desired} replica${this.#desired === 1 ? '' : 's'} (max_surge ${maxSurge}, max_unavailable ${maxUnavailable})`;
-      const keeps = this.#replicas.filter((r) => this.#generationOf.get(r) === this.#current).length;
+      const keeps = this.#replicas.filter((r) => this.#generationOf.get(r) === this.#current && (r.state === 'ready' || r.state === 'starting')).length;
       this.#events.log(
         keeps > 0
           ? `api ${api.name}: rolling back to version ${version} ${on}: ${keeps} replica${keeps === 1 ? '' : 's'} still run${keeps === 1 ? 's' : ''} it and ${keeps === 1 ? 'is' : 'are'} kept, not restarted`
