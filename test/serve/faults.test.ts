@@ -24,9 +24,14 @@ test('kill -9 of a worker fails only the request it was executing (502); queued 
       const res = await request(server.url + '/echo');
       return ((await res.body.json()) as { in_flight: number }).in_flight === n ? true : undefined;
     };
-    // One slow request executing, nine queued behind it on the same worker.
+    const executing = async () => {
+      const res = await request(server.url + '/echo');
+      return ((await res.body.json()) as { detail: { executing: number }[] }).detail[0].executing === 1 ? true : undefined;
+    };
+    // One slow request executing (the worker said it started it: killed
+    // before that, it would be requeued, not failed), nine queued behind it.
     const sent = [send(0)];
-    await eventually(inFlightIs(1), 'the slow request in flight');
+    await eventually(executing, 'the slow request executing');
     for (let i = 1; i < 10; i++) sent.push(send(i));
     await eventually(inFlightIs(10), '10 requests in flight');
     process.kill(pid, 'SIGKILL');
