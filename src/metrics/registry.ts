@@ -82,6 +82,13 @@ export class ApiMetrics {
     return this.refusals.read(why as RefusedFor);
   }
 
+  /** 503s refused at the gate so far, every reason together. */
+  refused(): number {
+    let n = 0;
+    for (let r = 0; r < REASONS; r++) n += this.refusedBy(r);
+    return n;
+  }
+
   /** A deploy: a changed tracker config starts its counts afresh, as the new version's. */
   deployed(api: ResolvedApi): void {
     const config = JSON.stringify(api.tracker);
@@ -92,17 +99,15 @@ export class ApiMetrics {
 
   /** Adds the refusals counted since the last call to the current second of the window (they skip it on their path). */
   sample(): void {
-    let total = 0;
-    for (let r = 0; r < REASONS; r++) total += this.refusedBy(r);
+    const total = this.refused();
     if (total > this.#refusedInWindow) this.window.add(503, total - this.#refusedInWindow);
     this.#refusedInWindow = total;
   }
 
   /** Prediction requests seen so far: answered, and refused at the gate. */
   seen(): number {
-    let n = 0;
+    let n = this.refused();
     for (const t of this.codes.values()) n += t.n;
-    for (let r = 0; r < REASONS; r++) n += this.refusedBy(r);
     return n;
   }
 
@@ -180,8 +185,7 @@ export class Metrics {
         this.reset();
         for (const m of all) {
           for (const [code, t] of m.codes) if (t.n > 0) this.inc({ api: m.name, code: String(code) }, t.n);
-          let refused = 0;
-          for (let r = 0; r < REASONS; r++) refused += m.refusedBy(r);
+          const refused = m.refused();
           if (refused > 0) this.inc({ api: m.name, code: '503' }, refused);
         }
       },
@@ -208,16 +212,22 @@ export class Metrics {
         this.set(queuedBodyBytes());
       },
     });
-    new Gauge({
-      name: 'cortex_local_in_flight_requests',
-      help: 'Admitted prediction requests not yet answered (queued or executing)',
-      labelNames: ['api'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of pools()) this.set({ api: p.api.name }, p.inFlight);
-      },
-    });
+    /** A gauge of one number per API served now; null: no sample for that API. */
+    const perApi = (name: string, help: string, read: (p: ApiPool) => number | null | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['api'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of pools()) {
+            const v = read(p);
+            if (v != null) this.set({ api: p.api.name }, v);
+          }
+        },
+      });
+    perApi('cortex_local_in_flight_requests', 'Admitted prediction requests not yet answered (queued or executing)', (p) => p.inFlight);
     new Counter({
       name: 'cortex_local_abandoned_requests_total',
       help: 'Prediction requests whose client left before the answer, by where the request was then (waiting: queued or not yet started; executing)',
@@ -232,26 +242,8 @@ export class Metrics {
         }
       },
     });
-    new Gauge({
-      name: 'cortex_local_queued_requests',
-      help: 'Admitted prediction requests waiting for a free worker',
-      labelNames: ['api'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of pools()) this.set({ api: p.api.name }, p.status().queued);
-      },
-    });
-    new Gauge({
-      name: 'cortex_local_capacity_requests',
-      help: 'Prediction requests admitted at most at once: ready replicas × max_replica_concurrency',
-      labelNames: ['api'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of pools()) this.set({ api: p.api.name }, p.capacity);
-      },
-    });
+    perApi('cortex_local_queued_requests', 'Admitted prediction requests waiting for a free worker', (p) => p.status().queued);
+    perApi('cortex_local_capacity_requests', 'Prediction requests admitted at most at once: ready replicas × max_replica_concurrency', (p) => p.capacity);
     new Gauge({
       name: 'cortex_local_replicas',
       help: 'Replicas by state (ready, starting, pending, failed, draining); they add up to the replicas that exist',
@@ -262,16 +254,7 @@ export class Metrics {
         for (const p of pools()) for (const [state, n] of Object.entries(p.status().replicas)) this.set({ api: p.api.name, state }, n);
       },
     });
-    new Gauge({
-      name: 'cortex_local_desired_replicas',
-      help: 'Replicas the API should have: init_replicas, then what the autoscaler asked for',
-      labelNames: ['api'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of pools()) this.set({ api: p.api.name }, p.desiredReplicas);
-      },
-    });
+    perApi('cortex_local_desired_replicas', 'Replicas the API should have: init_replicas, then what the autoscaler asked for', (p) => p.desiredReplicas);
     new Counter({
       name: 'cortex_local_worker_restarts_total',
       help: 'Workers restarted, by reason: crash (exited while serving), memory (stopped over compute.mem, --enforce-mem), timeout (stopped after --predict-timeout), init_failure (the predictor failed to load)',
@@ -304,37 +287,10 @@ export class Metrics {
         await Promise.all(reads);
       },
     });
-    const lastDecisions = () => pools().map((p) => ({ api: p.api.name, d: sources.autoscaler(p.api.name)?.lastDecision ?? null }));
-    new Gauge({
-      name: 'cortex_local_autoscaler_average_in_flight',
-      help: "The autoscaler's last window average of in-flight requests",
-      labelNames: ['api'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { api, d } of lastDecisions()) if (d?.avgInFlight != null) this.set({ api }, d.avgInFlight);
-      },
-    });
-    new Gauge({
-      name: 'cortex_local_autoscaler_recommended_replicas',
-      help: "The autoscaler's last recommendation (after the caps and clamps, before stabilization)",
-      labelNames: ['api'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { api, d } of lastDecisions()) if (d?.recommendation != null) this.set({ api }, d.recommendation);
-      },
-    });
-    new Gauge({
-      name: 'cortex_local_autoscaler_desired_replicas',
-      help: 'The replica count the autoscaler requested at its last tick',
-      labelNames: ['api'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { api, d } of lastDecisions()) if (d !== null) this.set({ api }, d.replicas);
-      },
-    });
+    const lastDecision = (p: ApiPool) => sources.autoscaler(p.api.name)?.lastDecision;
+    perApi('cortex_local_autoscaler_average_in_flight', "The autoscaler's last window average of in-flight requests", (p) => lastDecision(p)?.avgInFlight);
+    perApi('cortex_local_autoscaler_recommended_replicas', "The autoscaler's last recommendation (after the caps and clamps, before stabilization)", (p) => lastDecision(p)?.recommendation);
+    perApi('cortex_local_autoscaler_desired_replicas', 'The replica count the autoscaler requested at its last tick', (p) => lastDecision(p)?.replicas);
     this.#decisions = new Counter({
       name: 'cortex_local_autoscaler_decisions_total',
       help: 'Autoscaler ticks that changed the desired replica count, by direction',
