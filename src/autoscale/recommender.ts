@@ -131,28 +131,26 @@ export class Recommender {
     const sinceStart = (now - this.#startTime) / 1000;
     const within = (period: number): Recorded[] => this.#records.filter((r) => (now - r.at) / 1000 < period);
 
+    // The bound a stabilization period sets: the current count during the
+    // first period, then the max (downscale) or min (upscale) of the
+    // recommendations within it; null when there are none.
+    const bound = (period: number, pick: (...counts: number[]) => number): { value: number | null; first: boolean } => {
+      if (sinceStart < period) return { value: current, first: true };
+      const recent = within(period);
+      return { value: recent.length > 0 ? pick(...recent.map((r) => r.replicas)) : null, first: false };
+    };
     let request = recommendation;
-    const firstDownscalePeriod = sinceStart < c.downscale_stabilization_period;
-    let stabilizationFloor: number | null = null;
-    if (firstDownscalePeriod) stabilizationFloor = current;
-    else {
-      const recent = within(c.downscale_stabilization_period);
-      if (recent.length > 0) stabilizationFloor = Math.max(...recent.map((r) => r.replicas));
-    }
+    const down = bound(c.downscale_stabilization_period, Math.max);
+    const stabilizationFloor = down.value;
     if (stabilizationFloor !== null && stabilizationFloor > request) {
       request = stabilizationFloor;
-      reason = firstDownscalePeriod ? 'downscale stabilization (first period)' : 'downscale stabilization';
+      reason = down.first ? 'downscale stabilization (first period)' : 'downscale stabilization';
     }
-    const firstUpscalePeriod = sinceStart < c.upscale_stabilization_period;
-    let stabilizationCeiling: number | null = null;
-    if (firstUpscalePeriod) stabilizationCeiling = current;
-    else {
-      const recent = within(c.upscale_stabilization_period);
-      if (recent.length > 0) stabilizationCeiling = Math.min(...recent.map((r) => r.replicas));
-    }
+    const up = bound(c.upscale_stabilization_period, Math.min);
+    const stabilizationCeiling = up.value;
     if (stabilizationCeiling !== null && stabilizationCeiling < request) {
       request = stabilizationCeiling;
-      reason = firstUpscalePeriod ? 'upscale stabilization (first period)' : 'upscale stabilization';
+      reason = up.first ? 'upscale stabilization (first period)' : 'upscale stabilization';
     }
 
     const steps: DecisionSteps = {
@@ -166,8 +164,8 @@ export class Recommender {
       clamp,
       stabilizationFloor,
       stabilizationCeiling,
-      firstDownscalePeriod,
-      firstUpscalePeriod,
+      firstDownscalePeriod: down.first,
+      firstUpscalePeriod: up.first,
     };
     return { at: now, avgInFlight, recommendation, previous: current, replicas: request, reason, steps };
   }
