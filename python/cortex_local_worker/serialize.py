@@ -164,9 +164,10 @@ def _orjson_encode(prediction):
         return None
     # Without escapes every '"' opens or closes a string, and JSON puts a "," or
     # ":" between any two strings. Of the quotes and separators alone, a string
-    # holding neither leaves '""'; once those pairs are gone, a quote still
-    # there opens a string that holds a separator.
-    if b'"' in compact.translate(None, _NOT_QUOTE_OR_SEPARATOR).replace(b'""', b""):
+    # holding neither leaves '""', and one holding a separator leaves a quote
+    # that no '""' counted from the left takes in.
+    marks = compact.translate(None, _NOT_QUOTE_OR_SEPARATOR)
+    if marks.count(b'""') * 2 != marks.count(b'"'):
         return None
     return compact.replace(b",", b", ").replace(b":", b": ")
 
