@@ -12,7 +12,7 @@ const kit = join(import.meta.dirname, '..', 'fixtures', 'serve', 'kit');
 let server: ServerProcess;
 
 before(async () => {
-  server = await startServer(kit, [], { waitForApis: ['capped'] });
+  server = await startServer(kit, [], { waitForApis: ['capped', 'echo'] });
 });
 
 after(async () => {
