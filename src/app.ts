@@ -19,6 +19,7 @@ import { LogRing } from './logs/ring.ts';
 import { Metrics } from './metrics/registry.ts';
 import { ApiPool } from './pool/api-pool.ts';
 import type { BackoffOptions } from './pool/backoff.ts';
+import { BusyPollBudget, DEFAULT_BUSY_POLL_US } from './pool/busy-poll.ts';
 import { ResourceLedger, type Gpu } from './pool/ledger.ts';
 import { neverFits } from './pool/never-fits.ts';
 import { collectAllGarbage, IdleTrim } from './idle-trim.ts';
@@ -42,6 +43,8 @@ export interface AppOptions {
   apiKey?: string;
   /** the front door on this many worker threads (0: on the main thread, with the pools) */
   httpThreads?: number;
+  /** how long a worker may look for its next request before it blocks (pool/busy-poll.ts; default 100 µs, 0: never; serve --no-busy-poll) */
+  busyPollMicroseconds?: number;
   initTimeoutMs?: number;
   /** serve --predict-timeout: a request executing longer gets 504 and its worker is restarted */
   predictTimeoutMs?: number | null;
@@ -84,6 +87,7 @@ export type ApiChange =
 
 export class App {
   readonly ledger: ResourceLedger;
+  readonly #busyPoll: BusyPollBudget;
   readonly door: Door;
   readonly metrics: Metrics;
   readonly backend: LocalBackend;
@@ -107,6 +111,11 @@ export class App {
       cpu: opts.cpu ?? availableParallelism(),
       mem: opts.mem ?? Math.floor(totalmem() * (1 - MEMORY_RESERVE)),
       gpus: opts.gpus,
+    });
+    // The CPUs themselves, not the ledger's (opts.cpu): looking takes a real CPU.
+    this.#busyPoll = new BusyPollBudget({
+      spareCpus: availableParallelism() - 1 - (opts.httpThreads ?? 0),
+      microseconds: opts.busyPollMicroseconds ?? DEFAULT_BUSY_POLL_US,
     });
     this.metrics = new Metrics({ pools: () => this.pools, autoscaler: (name) => this.#apis.find((a) => a.pool.api.name === name)?.autoscaler });
     // The front door's lines (a failed predict() with its traceback, ?debug=true payloads) name their API first.
@@ -252,6 +261,7 @@ export class App {
       projectDir: opts.config.projectDir,
       python: opts.python,
       ledger: this.ledger,
+      busyPoll: this.#busyPoll,
       baseEnv: opts.env ?? process.env,
       log: (line, level = 'info') => {
         logs.push('server', 'server', line, level);

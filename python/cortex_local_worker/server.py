@@ -12,12 +12,14 @@ writes its result and its next STARTED together too.
 """
 import json
 import queue
+import struct
 import threading
 import traceback
 
 from . import protocol
 from .serialize import BadRequest, encode_prediction, parse_payload
 
+_U32 = struct.Struct("<I")
 _pack = protocol.pack
 _HEADER = protocol.HEADER
 _STARTED = protocol.STARTED
@@ -90,6 +92,8 @@ def serve_inline(predictor, reader, writer):
                 if done:
                     writer.write(done)
                 return SHUTDOWN
+            elif kind == protocol.BUSY_POLL:
+                reader.spin_before_blocking(_U32.unpack(body)[0] / 1e6)
         writer.write(done)
         done = b""
 

@@ -46,6 +46,9 @@ options:
   --http-threads N    run the HTTP front door on N threads of its own (default 0:
                       on the main thread): more requests per second under many
                       connections, more latency for each (see README, Performance)
+  --no-busy-poll      workers always block between requests (default: while there
+                      are fewer workers than CPUs, a worker with one thread looks
+                      for its next request for up to 100µs first; see README)
   --insecure          allow a non-loopback --host without an API key
   --no-install        do not install requirements.txt (a virtualenv already
                       installed for it is still used) nor run dependencies.sh
@@ -76,6 +79,7 @@ export async function serve(argv: string[]): Promise<number> {
     'enforce-mem': { type: 'boolean', default: false },
     'api-key': { type: 'string' },
     'http-threads': { type: 'string', default: '0' },
+    'no-busy-poll': { type: 'boolean', default: false },
     insecure: { type: 'boolean', default: false },
     'no-install': { type: 'boolean', default: false },
     'allow-dependencies-sh': { type: 'boolean', default: false },
@@ -179,6 +183,7 @@ export async function serve(argv: string[]): Promise<number> {
     maxQueuedBytes,
     apiKey: values['api-key'],
     httpThreads,
+    busyPollMicroseconds: values['no-busy-poll'] ? 0 : undefined,
     initTimeoutMs: initTimeout * 1000,
     predictTimeoutMs: predictTimeout === null ? null : predictTimeout * 1000,
     enforceMem: values['enforce-mem'],

@@ -17,6 +17,7 @@ import type { ResolvedApi } from '../config/types.ts';
 import type { WorkerSpec } from '../python-bridge/worker-process.ts';
 import { Admission } from './admission.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
+import type { BusyPollBudget } from './busy-poll.ts';
 import { Fifo } from './fifo.ts';
 import type { Job, Ticket } from './job.ts';
 import type { ResourceLedger } from './ledger.ts';
@@ -80,6 +81,8 @@ export interface ApiPoolOptions {
    * (pipeline-depth.ts).
    */
   pipeline?: PipelineLimits;
+  /** which workers look for their next request before they block, shared by every API (default: none do) */
+  busyPoll?: BusyPollBudget;
   /** how a worker process is started (tests inject fakes); default: a Python worker */
   spawn?: (spec: WorkerSpec) => SpawnWorker;
   /** where each replica works (tests inject their own); default: PROJECT/.cortex-local/replicas/ */
@@ -715,6 +718,7 @@ export class ApiPool extends EventEmitter {
         predictTimeoutMs: this.#opts.predictTimeoutMs ?? null,
         stopGraceMs: this.#opts.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
         pipeline: this.#opts.pipeline ?? DEFAULT_PIPELINE,
+        busyPoll: this.#opts.busyPoll ?? null,
       });
       this.#replicas.push(replica);
       this.#workdirOf.set(replica, cwd);

@@ -6,6 +6,7 @@
 // the spawn function it is given; the pool owns dispatch.
 import type { ResolvedApi } from '../config/types.ts';
 import { restartDelayMs, type BackoffOptions } from './backoff.ts';
+import type { BusyPollBudget } from './busy-poll.ts';
 import type { PipelineLimits } from './pipeline-depth.ts';
 import type { Task } from './task.ts';
 import type { Timers } from './timers.ts';
@@ -56,6 +57,7 @@ export interface ReplicaOptions {
   predictTimeoutMs: number | null;
   stopGraceMs: number;
   pipeline: PipelineLimits;
+  busyPoll: BusyPollBudget | null;
 }
 
 export const DEFAULT_MAX_INIT_ATTEMPTS = 5;
@@ -118,6 +120,7 @@ export class Replica {
           initTimeoutMs: opts.initTimeoutMs,
           predictTimeoutMs: opts.predictTimeoutMs,
           stopGraceMs: opts.stopGraceMs,
+          busyPoll: opts.busyPoll,
         }),
       );
     }

@@ -10,6 +10,7 @@
 // a worker must not walk through the pool crashing others); the ones it had
 // not started go back to the API's queue.
 import { PredictTimeoutError, WorkerCrashedError } from '../errors.ts';
+import type { BusyPollBudget, BusyPoller } from './busy-poll.ts';
 import type { WorkerExit } from '../python-bridge/worker-process.ts';
 import { PipelineDepth, type PipelineLimits } from './pipeline-depth.ts';
 import type { Reply } from './reply.ts';
@@ -17,7 +18,7 @@ import type { Task } from './task.ts';
 import type { Timers } from './timers.ts';
 
 /** A running worker process, as the slot drives it. */
-export interface WorkerProcess {
+export interface WorkerProcess extends BusyPoller {
   readonly pid: number | undefined;
   /** sends request `id` (ids are the slot's own, from 1) */
   send(id: number, body: Buffer): void;
@@ -89,6 +90,8 @@ export interface SlotOptions {
   predictTimeoutMs: number | null;
   /** how long a stopping worker may take before it is killed */
   stopGraceMs: number;
+  /** tells the worker, while it serves, whether to look for requests before it blocks (null: never) */
+  busyPoll: BusyPollBudget | null;
 }
 
 export class WorkerSlot {
@@ -210,6 +213,7 @@ export class WorkerSlot {
     this.#stopAsked = true;
     if (this.state === 'starting') proc.kill('SIGTERM');
     else proc.shutdown();
+    this.#opts.busyPoll?.leave(proc);
     this.state = 'stopping';
     this.#stopTimer = this.#opts.timers.setTimeout(() => {
       this.#stopTimer = null;
@@ -233,6 +237,7 @@ export class WorkerSlot {
     this.#clearInitTimer();
     this.state = 'ready';
     this.loadSeconds = (performance.now() - this.#spawnedAt) / 1000;
+    if (this.#proc !== null) this.#opts.busyPoll?.join(this.#proc, this.#opts.threads === 1);
     this.#opts.events.ready(this);
   }
 
@@ -288,6 +293,7 @@ export class WorkerSlot {
 
   #exit(exit: WorkerExit): void {
     this.#generation++;
+    if (this.#proc !== null) this.#opts.busyPoll?.leave(this.#proc);
     this.#proc = null;
     this.#clearInitTimer();
     if (this.#stopTimer !== null) this.#opts.timers.clearTimeout(this.#stopTimer);

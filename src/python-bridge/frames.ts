@@ -7,6 +7,7 @@ export const Kind = {
   INIT: 1,
   PREDICT: 2,
   SHUTDOWN: 3,
+  BUSY_POLL: 4,
   READY: 10,
   RESULT_JSON: 11,
   RESULT_BYTES: 12,

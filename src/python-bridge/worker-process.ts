@@ -157,6 +157,13 @@ export class PythonWorker {
     this.#send(0, Kind.SHUTDOWN, Buffer.alloc(0));
   }
 
+  /** How long the worker looks for its next request before it blocks, from now on (0: not at all; pool/busy-poll.ts). */
+  busyPoll(microseconds: number): void {
+    const payload = Buffer.allocUnsafe(4);
+    payload.writeUInt32LE(microseconds, 0);
+    this.#send(0, Kind.BUSY_POLL, payload);
+  }
+
   /** Signals the worker's whole process group. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     this.#signalGroup(signal);

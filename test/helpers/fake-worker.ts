@@ -17,6 +17,8 @@ export class FakeWorker implements WorkerProcess {
   readonly signals: NodeJS.Signals[] = [];
   shutdownAsked = false;
   exited = false;
+  /** what the pool told it of looking for requests before it blocks, in order (microseconds) */
+  readonly busyPolls: number[] = [];
 
   constructor(events: WorkerEvents) {
     this.events = events;
@@ -28,6 +30,10 @@ export class FakeWorker implements WorkerProcess {
 
   shutdown(): void {
     this.shutdownAsked = true;
+  }
+
+  busyPoll(microseconds: number): void {
+    this.busyPolls.push(microseconds);
   }
 
   /** SIGKILL ends the fake in a microtask, as a real exit comes later than the signal; other signals are only recorded. */

@@ -2,12 +2,13 @@
 // which go back to the queue, timeouts, stop and kill.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { BusyPollBudget } from '../../src/pool/busy-poll.ts';
 import { DEFAULT_PIPELINE } from '../../src/pool/pipeline-depth.ts';
 import { Task } from '../../src/pool/task.ts';
 import { WorkerSlot, type Ending } from '../../src/pool/worker-slot.ts';
 import { fakeSpawner, FakeTimers, recordingJob, settle } from '../helpers/fake-worker.ts';
 
-function setup(opts: { predictTimeoutMs?: number | null; initTimeoutMs?: number } = {}) {
+function setup(opts: { predictTimeoutMs?: number | null; initTimeoutMs?: number; threads?: number; busyPoll?: BusyPollBudget } = {}) {
   const { spawn, workers } = fakeSpawner();
   const timers = new FakeTimers();
   const endings: Ending[] = [];
@@ -22,8 +23,9 @@ function setup(opts: { predictTimeoutMs?: number | null; initTimeoutMs?: number 
     index: 1,
     spawn,
     timers,
-    threads: 1,
+    threads: opts.threads ?? 1,
     pipeline: DEFAULT_PIPELINE,
+    busyPoll: opts.busyPoll ?? null,
     initTimeoutMs: opts.initTimeoutMs ?? 60_000,
     predictTimeoutMs: opts.predictTimeoutMs ?? null,
     stopGraceMs: 30_000,
@@ -243,4 +245,36 @@ test('a client that leaves: before its request starts, the slot is given back at
   w.exit();
   assert.deepEqual(s.endings[0].requeue, [], 'the abandoned request is not run elsewhere');
   assert.deepEqual(b.job.replies, []);
+});
+
+test('a worker is told to look for requests once it is ready, and to stop when another serves beside it on 2 CPUs; a stopping or dead one is told nothing', async () => {
+  const budget = new BusyPollBudget({ spareCpus: 1, microseconds: 100 });
+  const a = setup({ busyPoll: budget });
+  const b = setup({ busyPoll: budget });
+  a.slot.spawn();
+  const wa = a.workers[0];
+  assert.deepEqual(wa.busyPolls, [], 'not while its predictor initializes');
+  wa.ready();
+  assert.deepEqual(wa.busyPolls, [100]);
+  b.slot.spawn();
+  b.workers[0].ready();
+  assert.deepEqual([wa.busyPolls, b.workers[0].busyPolls], [[100, 0], []]);
+  b.workers[0].exit({ code: 1, signal: null });
+  await settle();
+  assert.deepEqual(wa.busyPolls, [100, 0, 100], 'alone again once the other died');
+  b.slot.spawn();
+  b.workers[1].ready();
+  const stopped = a.slot.stop();
+  assert.deepEqual([wa.busyPolls, b.workers[1].busyPolls], [[100, 0, 100, 0], [100]], 'the stopping worker left, the other may look');
+  wa.exit({ code: 0, signal: null });
+  await stopped;
+  assert.deepEqual(wa.busyPolls, [100, 0, 100, 0]);
+});
+
+test('a worker with several threads is never told to look', () => {
+  const budget = new BusyPollBudget({ spareCpus: 4, microseconds: 100 });
+  const s = setup({ busyPoll: budget, threads: 2 });
+  s.slot.spawn();
+  s.workers[0].ready();
+  assert.deepEqual(s.workers[0].busyPolls, []);
 });

@@ -1,9 +1,11 @@
-"""FrameReader: frames come out whole and in order however the pipe cuts them."""
+"""FrameReader: frames come out whole and in order however the pipe cuts them,
+and a reader told to look for frames before it blocks still sleeps when idle."""
 import os
 import threading
+import time
 import unittest
 
-from cortex_local_worker import protocol
+from cortex_local_worker import protocol, server
 
 
 def frames_of(*payloads):
@@ -51,6 +53,67 @@ class FrameReaderTest(unittest.TestCase):
         out = self.read_all(pieces, chunk_size=4096)
         self.assertEqual([p for _, _, p in out], [big, b"next", b""])
         self.assertIsInstance(out[0][2], bytes)
+
+
+class LookingBeforeBlockingTest(unittest.TestCase):
+    def setUp(self):
+        self.r, self.w = os.pipe()
+        self.reader = protocol.FrameReader(self.r)
+
+    def tearDown(self):
+        os.close(self.r)
+        os.close(self.w)
+
+    def first_frame_then_a_late_one(self, delay):
+        """The CPU time this thread spent in read_frames() waiting `delay` s for
+        a frame, after a frame that was there at once (so it looks next time)."""
+        os.write(self.w, frames_of(b"first")[0])
+        self.assertEqual([p for _, _, p in self.reader.read_frames()], [b"first"])
+        late = threading.Timer(delay, lambda: os.write(self.w, frames_of(b"late")[0]))
+        late.start()
+        cpu = time.thread_time()
+        got = self.reader.read_frames()
+        used = time.thread_time() - cpu
+        late.join()
+        self.assertEqual([p for _, _, p in got], [b"late"])
+        return used
+
+    def test_a_frame_that_comes_while_it_looks_is_read(self):
+        self.reader.spin_before_blocking(5.0)
+        used = self.first_frame_then_a_late_one(0.3)
+        # It looked (ran) rather than slept: most of the 0.3 s, even on a busy machine.
+        self.assertGreater(used, 0.03)
+
+    def test_it_looks_no_longer_than_told_then_sleeps(self):
+        self.reader.spin_before_blocking(0.05)
+        used = self.first_frame_then_a_late_one(0.5)
+        self.assertLess(used, 0.3)
+
+    def test_told_0_it_never_looks(self):
+        self.reader.spin_before_blocking(5.0)
+        self.reader.spin_before_blocking(0)
+        used = self.first_frame_then_a_late_one(0.3)
+        self.assertLess(used, 0.1)
+
+    def test_the_serving_loop_takes_busy_poll_frames_from_node(self):
+        class Echo:
+            def predict(self, payload):
+                return payload
+
+        os.write(self.w, protocol.pack(0, protocol.BUSY_POLL, (250).to_bytes(4, "little")))
+        os.write(self.w, protocol.pack(7, protocol.PREDICT, b'{"a": 1}'))
+        os.write(self.w, protocol.pack(0, protocol.SHUTDOWN))
+        out_r, out_w = os.pipe()
+        try:
+            ended = server.serve_inline(Echo(), self.reader, protocol.FrameWriter(out_w))
+            os.close(out_w)
+            replies = protocol.FrameReader(out_r).read_frames()
+        finally:
+            os.close(out_r)
+        self.assertEqual(ended, server.SHUTDOWN)
+        self.assertEqual(self.reader.spin_seconds, 0.00025)
+        self.assertEqual([(i, k) for i, k, _ in replies], [(7, protocol.STARTED), (7, protocol.RESULT_JSON)])
+        self.assertEqual(replies[1][2], b'{"a": 1}')
 
 
 if __name__ == "__main__":
