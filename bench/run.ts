@@ -411,6 +411,15 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
   }
 }
 
+/**
+ * Connections a server has seen, one set after another, before its first
+ * measured cell. Measured on hello at 1 connection, in the 5 s after: with one
+ * before it, 49 deoptimizations and 290 compilations ("wrong map" in
+ * node:http's parser callbacks and streams) and p99 1.9 ms; two, 3 and 187;
+ * three, 0 and 24 and p99 0.7 ms. A server in use has long seen more.
+ */
+const WARMUP_CONNECTIONS = 3;
+
 /** Every system × variant × connection count of a scenario, `rounds` times round-robin. */
 async function matrix(sc: Scenario): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
@@ -427,11 +436,17 @@ async function matrix(sc: Scenario): Promise<void> {
           for (const c of sc.connections) {
             // --quick warms each server up once, on its first cell, to fit 2 minutes.
             const warmup = opt.quick && !first ? 0 : sc.warmup;
+            // A server's first cell is warmed up on WARMUP_CONNECTIONS sets of
+            // connections, one after another: V8 re-optimizes node:http's code
+            // when the second connection comes (perf-findings.md §2).
+            const warmRuns = warmup > 0 && first ? WARMUP_CONNECTIONS : warmup > 0 ? 1 : 0;
             first = false;
             log(`${sc.name}${sc.variants.length > 1 ? ` ${v.label}` : ''}: ${system}, ${c} connection${c === 1 ? '' : 's'}, warm-up ${warmup}s, ${sc.duration}s measured`);
             const w = { url: server.url, bodyFile: v.bodyFile, connections: c, threads: wrkThreads, cpus: opt['wrk-cpus'] };
             let probe: number | undefined;
-            const warm = warmup > 0 ? runWrk({ ...w, seconds: warmup }) : Promise.resolve();
+            const warm = (async () => {
+              for (let i = 0; i < warmRuns; i++) await runWrk({ ...w, seconds: warmup });
+            })();
             if (sc.name === 'overload') {
               await sleep(300);
               probe = await fetch(server.url, { method: 'POST', body: new Uint8Array(v.body), headers: { 'content-type': 'application/json' } })
