@@ -18,6 +18,15 @@ import { REPO, spawnServer, startBareBridge, startBareNode, startCortex, startFa
 import { runWrk, type LoadResult } from './lib/wrk.ts';
 import { distIsFresh, ORJSON_DIR, setup, VENV_PYTHON } from './setup.ts';
 
+/**
+ * Connections a server has seen, one set after another, before its first
+ * measured cell. Measured on hello at 1 connection, in the 5 s after: with one
+ * before it, 49 deoptimizations and 290 compilations ("wrong map" in
+ * node:http's parser callbacks and streams) and p99 1.9 ms; two, 3 and 187;
+ * three, 0 and 24 and p99 0.7 ms. A server in use has long seen more.
+ */
+const WARMUP_CONNECTIONS = 3;
+
 /** Above this many cores used by other processes, a cell's figures are flagged. */
 const NOISY_CORES = 0.15;
 
@@ -410,15 +419,6 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
       throw new Error(`not an HTTP system: ${system}`);
   }
 }
-
-/**
- * Connections a server has seen, one set after another, before its first
- * measured cell. Measured on hello at 1 connection, in the 5 s after: with one
- * before it, 49 deoptimizations and 290 compilations ("wrong map" in
- * node:http's parser callbacks and streams) and p99 1.9 ms; two, 3 and 187;
- * three, 0 and 24 and p99 0.7 ms. A server in use has long seen more.
- */
-const WARMUP_CONNECTIONS = 3;
 
 /** Every system × variant × connection count of a scenario, `rounds` times round-robin. */
 async function matrix(sc: Scenario): Promise<void> {
