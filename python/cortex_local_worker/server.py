@@ -6,9 +6,11 @@ worker dies, Node knows exactly which requests were running in it (they get
 502), which were answered, and which never started (they run elsewhere).
 
 With one thread, requests run inline on the reading thread in arrival order;
-each result goes out with the next request's STARTED in one write. With several
-threads, a FIFO queue feeds a pool; a thread that finds more work waiting
-writes its result and its next STARTED together too.
+each result goes out with the next request's STARTED in one write, and Node may
+tell it (BUSY_POLL) to look for its next request a while before it blocks
+(protocol.FrameReader.spin_before_blocking). With several threads, a FIFO queue
+feeds a pool; a thread that finds more work waiting writes its result and its
+next STARTED together too.
 """
 import json
 import queue

@@ -10,8 +10,8 @@
 // a worker must not walk through the pool crashing others); the ones it had
 // not started go back to the API's queue.
 import { PredictTimeoutError, WorkerCrashedError } from '../errors.ts';
-import type { BusyPollBudget, BusyPoller } from './busy-poll.ts';
 import type { WorkerExit } from '../python-bridge/worker-process.ts';
+import type { BusyPollBudget, BusyPoller } from './busy-poll.ts';
 import { PipelineDepth, type PipelineLimits } from './pipeline-depth.ts';
 import type { Reply } from './reply.ts';
 import type { Task } from './task.ts';
