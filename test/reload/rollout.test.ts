@@ -198,7 +198,16 @@ test('a broken edit reverted: the replicas that still run the version on disk se
   const stream = startStream(`${server.url}/echo`, { clients: 2 });
   await stream.more(20);
   writeFileSync(join(dir, 'predictor.py'), predictor('broken', 'raise RuntimeError("broken on purpose")'));
-  await eventually(async () => ((await status()).rollout.state === 'error' ? true : undefined), 'the rollout to stop on the error', 60_000, () => server.output());
+  const failed = await eventually(async () => {
+    const s = await status();
+    return s.rollout.state === 'error' ? (s.restarts.init_failure as number) : undefined;
+  }, 'the rollout to stop on the error', 60_000, () => server.output());
+  // The broken replica retries __init__, reading predictor.py afresh: a retry
+  // that starts between the revert and its deploy would run the reverted code
+  // as the broken version, become ready and let that rollout replace an old
+  // replica. Reverted once it has failed twice more, the next retry is at
+  // least 2 s away (backoff), and the revert's deploy comes first.
+  await eventually(async () => ((await status()).restarts.init_failure >= failed + 2 ? true : undefined), 'two more failed retries', 60_000, () => server.output());
   writeFileSync(join(dir, 'predictor.py'), predictor('fixed'));
   const after = await liveOn('fixed', 3);
   const answers = await stream.stop();
