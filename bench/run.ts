@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.ts';
 import { busyCores, MachineWatcher, TreeWatcher, sampleTree } from './lib/proctree.ts';
-import { REPO, spawnServer, startBareBridge, startBareNode, startCortex, startFastapi, stopTree, type PredictorSpec, type Running } from './lib/systems.ts';
+import { NODE_FLAGS, REPO, spawnServer, startBareBridge, startBareNode, startCortex, startFastapi, stopTree, type PredictorSpec, type Running } from './lib/systems.ts';
 import { runWrk, type LoadResult } from './lib/wrk.ts';
 import { distIsFresh, ORJSON_DIR, setup, VENV_PYTHON } from './setup.ts';
 
@@ -513,6 +513,7 @@ async function directPipe(sc: Scenario, v: Variant, c: number, round: number, sy
   const s = spawnServer(
     process.execPath,
     [
+      ...NODE_FLAGS,
       join(REPO, 'bench', 'baselines', 'direct-pipe.ts'),
       '--predictor', predictor.path,
       '--config', JSON.stringify(predictor.config),

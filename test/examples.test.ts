@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -20,6 +20,8 @@ async function serveHello(bin?: string): Promise<void> {
     // bin/cortex-local execs Node with V8 flags of its own (why: in it).
     const cmdline = (await readFile(`/proc/${server.proc.pid}/cmdline`, 'utf8')).split('\0');
     assert.ok(cmdline.includes('--initial-old-space-size=64'), cmdline.join(' '));
+    // V8's helper threads: one per CPU beyond the main thread's, 1 to 4.
+    assert.ok(cmdline.includes(`--v8-pool-size=${Math.min(4, Math.max(1, availableParallelism() - 1))}`), cmdline.join(' '));
     const r = await request(server.url + '/hello', { method: 'POST', body: '{"name": "cortex"}' });
     assert.equal(r.statusCode, 200);
     assert.deepEqual(await r.body.json(), { message: 'Hello, cortex!' });

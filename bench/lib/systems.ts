@@ -2,11 +2,18 @@
 // tree so its memory and CPU can be read apart from the load generator's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { treeOf } from './proctree.ts';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 const NODE = process.execPath;
+
+/**
+ * The V8 flags bin/cortex-local starts Node with (why: in it), given to the
+ * Node baselines too, so that a ceiling and cortex-local run the same V8.
+ */
+export const NODE_FLAGS = ['--initial-old-space-size=64', `--v8-pool-size=${Math.min(4, Math.max(1, availableParallelism() - 1))}`];
 
 export interface Running {
   url: string;
@@ -198,7 +205,7 @@ export async function startBareNode(o: { cpus?: string; answer?: string; echo?: 
   if (o.threads !== undefined) args.push('--threads', String(o.threads));
   if (o.hop === true) args.push('--hop');
   if (o.hop === 'batch') args.push('--hop-batch');
-  const s = spawnServer(NODE, args, { cpus: o.cpus });
+  const s = spawnServer(NODE, [...NODE_FLAGS, ...args], { cpus: o.cpus });
   const m = await s.waitFor(/listening (\d+)/, 30_000);
   const how = o.hop === 'batch' ? 'node:http on a worker thread, postMessage to the main thread and back, one message per event-loop turn' : o.hop === true ? 'node:http on a worker thread, postMessage to the main thread and back' : (o.threads ?? 1) > 1 ? `node:http on ${o.threads} threads, reusePort` : 'node:http';
   return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how, stop: () => stopTree(s.child) };
@@ -206,7 +213,7 @@ export async function startBareNode(o: { cpus?: string; answer?: string; echo?: 
 
 /** bench/baselines/bare-bridge.ts: node:http straight onto one Python worker. */
 export async function startBareBridge(p: PredictorSpec, o: { python: string; cpus?: string }): Promise<Running> {
-  const s = spawnServer(NODE, [join(REPO, 'bench', 'baselines', 'bare-bridge.ts'), '--predictor', p.path, '--config', JSON.stringify(p.config), '--threads', String(p.threads), '--python', o.python], { cpus: o.cpus });
+  const s = spawnServer(NODE, [...NODE_FLAGS, join(REPO, 'bench', 'baselines', 'bare-bridge.ts'), '--predictor', p.path, '--config', JSON.stringify(p.config), '--threads', String(p.threads), '--python', o.python], { cpus: o.cpus });
   try {
     const m = await s.waitFor(/listening (\d+)/, 60_000);
     return { url: `http://127.0.0.1:${m[1]}/`, pid: s.child.pid as number, how: 'node:http → PythonWorker', stop: () => stopTree(s.child) };
