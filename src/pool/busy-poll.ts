@@ -4,7 +4,7 @@
 // Node's; on a virtual machine that wake-up costs tens of microseconds each
 // time (bench/wakeup.py), and a client that sends its next request as soon as
 // it has the answer pays it on every request: at one connection, hello's p50
-// was 114-122 us with the worker blocking and 57 us with it looking first
+// was 112-156 µs with the worker blocking and 53-59 µs with it looking first
 // (bench/results/perf-findings.md §2). Looking keeps a CPU busy, so it is only
 // allowed while every worker can have a CPU of its own and one is left for
 // Node: with more workers than that, a worker looking would take the CPU that
