@@ -439,7 +439,7 @@ async function matrix(sc: Scenario): Promise<void> {
             // A server's first cell is warmed up on WARMUP_CONNECTIONS sets of
             // connections, one after another: V8 re-optimizes node:http's code
             // when the second connection comes (perf-findings.md §2).
-            const warmRuns = warmup > 0 && first ? WARMUP_CONNECTIONS : warmup > 0 ? 1 : 0;
+            const warmRuns = warmup === 0 ? 0 : first ? WARMUP_CONNECTIONS : 1;
             first = false;
             log(`${sc.name}${sc.variants.length > 1 ? ` ${v.label}` : ''}: ${system}, ${c} connection${c === 1 ? '' : 's'}, warm-up ${warmup}s, ${sc.duration}s measured`);
             const w = { url: server.url, bodyFile: v.bodyFile, connections: c, threads: wrkThreads, cpus: opt['wrk-cpus'] };

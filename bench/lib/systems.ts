@@ -11,7 +11,8 @@ const NODE = process.execPath;
 
 /**
  * The V8 flags bin/cortex-local starts Node with (why: in it), given to the
- * Node baselines too, so that a ceiling and cortex-local run the same V8.
+ * Node baselines too, so that a ceiling and cortex-local run the same V8
+ * (test/examples.test.ts checks that bin/cortex-local gives these).
  */
 export const NODE_FLAGS = ['--initial-old-space-size=64', `--v8-pool-size=${Math.min(4, Math.max(1, availableParallelism() - 1))}`];
 
