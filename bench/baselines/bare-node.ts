@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { WITH_HEAD_MAX } from '../../src/http/responses.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,7 +48,8 @@ function reply(res: ServerResponse, out: Uint8Array): void {
     'content-type': 'application/json',
     'content-length': out.length,
   });
-  res.end(out);
+  // As cortex-local writes an answer (sendRaw): a short one as a latin1 string, with the head in one write.
+  res.end(out.length <= WITH_HEAD_MAX ? Buffer.from(out.buffer, out.byteOffset, out.length).toString('latin1') : out, 'latin1');
 }
 
 function readBody(req: IncomingMessage, done: (body: Buffer) => void): void {

@@ -57,6 +57,14 @@ export function sendRefusal(res: ServerResponse, prefix: string, requestId: stri
   res.end(callerId !== undefined && NON_ASCII.test(callerId) ? Buffer.from(body) : body);
 }
 
+/**
+ * Bodies up to this size go to node:http as a latin1 string (the same bytes):
+ * it writes a string body with the head in one write, where a Buffer takes a
+ * writev of two (hello, 64 connections: +5 to +9 % req/s). A bigger one would
+ * be copied twice to save that (bare node:http with a 16 kB answer: −10 to −30 %).
+ */
+export const WITH_HEAD_MAX = 1024;
+
 export function sendRaw(res: ServerResponse, status: number, contentType: string, data: Buffer, requestId: string): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
@@ -66,7 +74,8 @@ export function sendRaw(res: ServerResponse, status: number, contentType: string
     'content-length': data.length,
     'x-request-id': requestId,
   });
-  res.end(data);
+  if (data.length <= WITH_HEAD_MAX) res.end(data.toString('latin1'), 'latin1');
+  else res.end(data);
 }
 
 /**

@@ -70,6 +70,18 @@ describe('POST <endpoint>', () => {
     assert.equal(r.text, 'rawé');
   });
 
+  test('every byte value comes back as the predictor returned it, in a short answer and in a long one', async () => {
+    // Short answers go to node:http as a latin1 string with the head, long ones as a Buffer (responses.ts).
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    for (const bytes of [all, Buffer.concat(Array(8).fill(all))]) {
+      const r = await post('/echo', JSON.stringify({ bytes_hex: bytes.toString('hex') }));
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['content-type'], 'application/octet-stream');
+      assert.equal(r.headers['content-length'], String(bytes.length));
+      assert.deepEqual(r.buf, bytes);
+    }
+  });
+
   test('numpy arrays and scalars become JSON lists and numbers', async () => {
     const r = await post('/echo', '{"numpy": 3}');
     assert.equal(r.status, 200);
