@@ -60,7 +60,7 @@ export function sendRefusal(res: ServerResponse, prefix: string, requestId: stri
 /**
  * Bodies up to this size go to node:http as a latin1 string (the same bytes):
  * it writes a string body with the head in one write, where a Buffer takes a
- * writev of two (hello, 64 connections: +5 to +9 % req/s). A bigger one would
+ * writev of two (hello, 64 connections: +1 to +9 % req/s). A bigger one would
  * be copied twice to save that (bare node:http with a 16 kB answer: −10 to −30 %).
  */
 export const WITH_HEAD_MAX = 1024;
