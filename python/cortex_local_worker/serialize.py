@@ -47,12 +47,10 @@ _LONG_RUN = b"0" * 19
 
 
 def _holds(text, needle):
-    """`needle in text`, searched from the end. CPython's forward search is 2
-    to 3 times slower than its backward one on these texts (Python 3.11, a
-    100 kB body: "0" * 19 in 20 us against 8, "null" 41 against 17, "0.0000"
-    44 against 16): for needles under 6 bytes it skips ahead only past bytes
-    absent from the needle, and from 6 on it switches to the two-way
-    algorithm."""
+    """`needle in text`, searched from the end: in JSON texts CPython 3.11
+    found these needles 2 to 3 times faster backward than forward (a 100 kB
+    body: "0" * 19 in 8 us against 20, "null" 17 against 41, "0.0000" 16
+    against 44)."""
     return text.rfind(needle) != -1
 
 
@@ -182,8 +180,9 @@ def _orjson_encode(prediction):
     # Without escapes every '"' opens or closes a string, and JSON puts a "," or
     # ":" between any two strings. Of the quotes and separators alone, a string
     # holding neither leaves '""', and one holding a separator leaves an
-    # opening quote with a separator after it and a separator (or nothing)
-    # before it: the string's first separator, and the one before the string.
+    # opening quote with a separator after it (its own first one) and a
+    # separator (the one before the string) or nothing before it: ',",' or a
+    # leading '",'. Neither occurs where every string's quotes touch.
     marks = compact.translate(_COLON_AS_COMMA, _NOT_QUOTE_OR_SEPARATOR)
     if _holds(marks, b',",') or marks.startswith(b'",'):
         return None
