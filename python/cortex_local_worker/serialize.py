@@ -135,6 +135,22 @@ _EXPONENT = b"0e"
 _SMALL = b"0.0000"
 _WIDE = b"0" * 17 + b"."
 
+# orjson writes NaN and the infinities as null, as it writes None, where
+# json.dumps refuses them. marshal writes a float as its 8 bytes, little-endian,
+# and those of NaN and of an infinity end in a byte of 0xf0 or more (the
+# exponent's low bits) followed by 0x7f or 0xff (the sign and the exponent's
+# high bits); read as "A" and "B" below (0xff as "A"), such a pair shows as "AB"
+# or "AA". Where marshal's bytes hold neither, every null orjson wrote is a
+# None. Other bytes alike (a small negative int is 0xff bytes) only send the
+# prediction to json.dumps.
+_NON_FINITE_SHAPES = bytes(0x41 if c >= 0xF0 else 0x42 if c == 0x7F else 0x2E for c in range(256))
+
+
+def _may_hold_non_finite(marshalled):
+    shapes = marshalled.translate(_NON_FINITE_SHAPES)
+    return _holds(shapes, b"AB") or _holds(shapes, b"AA")
+
+
 # Everything but the quote and the two separators deleted, and ":" read as ","
 # (both are separators alike there), to tell separators from text (below).
 _NOT_QUOTE_OR_SEPARATOR = bytes(c for c in range(256) if c not in b'",:')
@@ -151,8 +167,9 @@ def _orjson_encode(prediction):
       datetimes itself where json.dumps calls the encoder's default;
     - what orjson refuses: integers past 64 bits, keys that are not str, lone
       surrogates, nesting past 255 levels;
-    - NaN and infinities, which orjson writes as null (any null sends the
-      prediction to json.dumps, which reports the place);
+    - NaN and infinities, which orjson writes as null (json.dumps reports the
+      place): a prediction where orjson wrote a null and marshal's bytes may
+      hold one (see _may_hold_non_finite);
     - text that is not ASCII or holds DEL (json.dumps escapes both), or holds a
       backslash (an escape: strings are then not delimited by quotes alone);
     - a float where repr writes an exponent (see _NUMBER_SHAPES);
@@ -163,15 +180,15 @@ def _orjson_encode(prediction):
     except (TypeError, _orjson.JSONEncodeError):
         return None
     try:
-        marshal.dumps(prediction)
+        typed = marshal.dumps(prediction)
     except ValueError:
         return None
     if (
         not compact.isascii()
         or b"\x7f" in compact
         or b"\\" in compact
-        or _holds(compact, b"null")
         or _holds(compact, _SMALL)
+        or (_holds(compact, b"null") and _may_hold_non_finite(typed))
     ):
         return None
     shapes = compact.translate(_NUMBER_SHAPES)

@@ -158,6 +158,11 @@ cases = {
     "numpy": {"arr": np.array([[1.5, 2.0], [3.0, 4.25]]), "i": np.int64(7), "f": np.float32(0.5)},
     "NaN": {"x": float("nan")},
     "infinity": [math.inf],
+    "None beside NaN": [None, float("nan")],
+    "None beside a shared infinity": [math.inf, None, {"k": -math.inf}] * 2,
+    "None beside negative NaN deep down": {"a": [None, {"b": [0.5, -float("nan")]}]},
+    "many Nones": [{"id": i, "label": None, "score": i / 7} for i in range(2000)],
+    "None beside negative ints": {"a": None, "n": [-1, -200]},
     "deep": json.loads("[" * 300 + "]" * 300),
     "many strings": [{"name": "item-%d" % i, "tags": ["a", "b"]} for i in range(12000)],
 }
@@ -207,5 +212,10 @@ test('with orjson a prediction is the same bytes as json.dumps writes, or json.d
   assert.deepEqual(fast.differs, [], "orjson's text is json.dumps' bytes wherever it is used");
   const mixedFast = fast.fast.filter((name: string) => name.startsWith('mixed text')).length;
   assert.ok(mixedFast > 50 && mixedFast < 350, `the random texts go both ways (${mixedFast} of 400 written by orjson)`);
-  assert.deepEqual(fast.fast.filter((name: string) => !name.startsWith('mixed text')), ['plain', 'nested', 'scalars', 'top-level string', 'top-level number', 'fixed-range floats', 'wide integer', 'many strings'], 'orjson writes these itself, and none of the others');
+  for (const name of ['None beside NaN', 'None beside a shared infinity', 'None beside negative NaN deep down']) assert.deepEqual(plain.results[name].slice(0, 2), ['error', 'ValueError'], name);
+  assert.deepEqual(
+    fast.fast.filter((name: string) => !name.startsWith('mixed text')),
+    ['plain', 'nested', 'scalars', 'top-level string', 'top-level number', 'top-level None', 'with None', 'fixed-range floats', 'wide integer', 'many Nones', 'many strings'],
+    'orjson writes these itself, and none of the others',
+  );
 });
