@@ -10,7 +10,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { WITH_HEAD_MAX } from '../../src/http/responses.ts';
+import { endWithBody } from '../../src/http/responses.ts';
 import { oneWorker } from './one-worker.ts';
 
 const { values } = parseArgs({
@@ -54,8 +54,8 @@ const worker = oneWorker(
       waiting[id] = undefined;
       free.push(id);
       res.writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'application/json', 'content-length': payload.length });
-      // As cortex-local writes an answer (sendRaw): a short one as a latin1 string, with the head in one write.
-      res.end(payload.length <= WITH_HEAD_MAX ? payload.toString('latin1') : payload, 'latin1');
+      // As cortex-local writes an answer: a short one as a string, with the head in one write.
+      endWithBody(res, payload);
     },
   },
 );

@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { WITH_HEAD_MAX } from '../../src/http/responses.ts';
+import { endWithBody } from '../../src/http/responses.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,14 +42,14 @@ const hopBatch = values['hop-batch'];
 const hop = values.hop || hopBatch;
 const multi = threads > 1 || hop;
 
-function reply(res: ServerResponse, out: Uint8Array): void {
+function reply(res: ServerResponse, out: Buffer): void {
   res.writeHead(200, {
     'access-control-allow-origin': '*',
     'content-type': 'application/json',
     'content-length': out.length,
   });
-  // As cortex-local writes an answer (sendRaw): a short one as a latin1 string, with the head in one write.
-  res.end(out.length <= WITH_HEAD_MAX ? Buffer.from(out.buffer, out.byteOffset, out.length).toString('latin1') : out, 'latin1');
+  // As cortex-local writes an answer: a short one as a string, with the head in one write.
+  endWithBody(res, out);
 }
 
 function readBody(req: IncomingMessage, done: (body: Buffer) => void): void {
@@ -79,7 +79,8 @@ function serve(port: number, onListening: (port: number) => void): void {
         const res = waiting.get(a.id);
         if (res === undefined) continue;
         waiting.delete(a.id);
-        reply(res, a.out);
+        // A Buffer sent by postMessage arrives as a plain Uint8Array.
+        reply(res, Buffer.from(a.out.buffer, a.out.byteOffset, a.out.byteLength));
       }
     });
     handle = (req, res) =>
