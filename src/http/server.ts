@@ -4,7 +4,6 @@
 // arrive is refused at once, its body never read. The same class serves on
 // the main thread and on each front-door thread; what it asks of the APIs
 // goes through a Backend (backend.ts).
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -17,6 +16,7 @@ import { BodyDeadlines, DEFAULT_BODY_TIMEOUT_MS } from './body-deadlines.ts';
 import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES } from './byte-budget.ts';
 import { forLog } from './log-text.ts';
 import { Refusal } from './refusal.ts';
+import { newRequestId } from './request-id.ts';
 import { RefusedFor } from './refusal-tally.ts';
 import { DASHBOARD_HTML } from './dashboard.ts';
 import { PREFLIGHT_HEADERS, CORS_HEADERS, rawAnswer, sendHtml, sendJson, sendRaw, sendRefusal } from './responses.ts';
@@ -119,7 +119,7 @@ export class FrontDoor {
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request did not arrive in time']
           : err.code === 'HPE_INVALID_METHOD' && isMethodToken(err) ? [501, 'Not Implemented', 'unknown HTTP method: this server answers GET, HEAD, POST and OPTIONS']
             : [400, 'Bad Request', `malformed HTTP request: ${err.message}`];
-    const answer = rawAnswer(status, reason, { error }, randomUUID());
+    const answer = rawAnswer(status, reason, { error }, newRequestId());
     const endWhenAnswered = () => {
       // node:http's own record of the answer the connection is writing; the
       // next pipelined one is attached when it finishes.
@@ -192,17 +192,17 @@ export class FrontDoor {
     const method = req.method;
     const callerId = req.headers['x-request-id'] as string | undefined;
     // A browser sends its preflight without credentials: it cannot carry the key.
-    if (method === 'OPTIONS') return this.#preflight(res, callerId ?? randomUUID());
+    if (method === 'OPTIONS') return this.#preflight(res, callerId ?? newRequestId());
     if (this.#apiKey !== null && path !== '/healthz' && !this.#apiKey.accepts(req.headers.authorization)) {
       // A browser asks for a password only on a Basic challenge, and answers
       // the dashboard's own requests with it only if they are challenged too.
       const challenge = /^bearer\b/i.test(req.headers.authorization ?? '') ? 'Bearer realm="cortex-local", error="invalid_token"' : 'Basic realm="cortex-local: the API key is the password", charset="UTF-8"';
-      sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' }, callerId ?? randomUUID(), { 'www-authenticate': challenge });
+      sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' }, callerId ?? newRequestId(), { 'www-authenticate': challenge });
       return;
     }
     const route = this.#byEndpoint.get(path);
     if (route !== undefined && method === 'POST') return this.#predict(route, req, res, query, callerId);
-    const requestId = callerId ?? randomUUID();
+    const requestId = callerId ?? newRequestId();
     const backend = this.#backend;
     const reading = method === 'GET' || method === 'HEAD';
     if (route !== undefined) {
@@ -263,7 +263,7 @@ export class FrontDoor {
     const prefix = why === RefusedFor.QueuedBytes ? route.overQueuedBytes : route.refusal.prefix(why === RefusedFor.Closing);
     // At capacity, with no ready replica or with a failing __init__: the refusal has just told which.
     route.gate.refusals.count(why === RefusedFor.Capacity ? route.refusal.reason : why);
-    sendRefusal(res, prefix, callerId ?? randomUUID(), callerId);
+    sendRefusal(res, prefix, callerId ?? newRequestId(), callerId);
   }
 
   #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string, callerId: string | undefined): void {
@@ -275,7 +275,7 @@ export class FrontDoor {
     // answer (req._dump), so the connection stays usable for the next request.
     if (this.#closing) return this.#refuse(route, res, callerId, RefusedFor.Closing);
     if (gate.inFlight >= gate.capacity) return this.#refuse(route, res, callerId, RefusedFor.Capacity);
-    const requestId = callerId ?? randomUUID();
+    const requestId = callerId ?? newRequestId();
     const api = gate.name;
     const backend = this.#backend;
     const budget = this.#queuedBytes;
@@ -447,7 +447,7 @@ function isMethodToken(err: NodeJS.ErrnoException): boolean {
 }
 
 function requestIdOf(req: IncomingMessage): string {
-  return (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+  return (req.headers['x-request-id'] as string | undefined) ?? newRequestId();
 }
 
 /**
