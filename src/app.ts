@@ -10,7 +10,7 @@ import type { ResolvedApi, ResolvedConfig } from './config/types.ts';
 import { PortInUseError } from './errors.ts';
 import { LocalBackend, type AdminHandler } from './http/backend.ts';
 import { DEFAULT_BODY_TIMEOUT_MS } from './http/body-deadlines.ts';
-import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES } from './http/byte-budget.ts';
+import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES, LocalByteBudget } from './http/byte-budget.ts';
 import { RefusalLog } from './http/refusal-log.ts';
 import { DEFAULT_MAX_BODY, FrontDoor } from './http/server.ts';
 import type { ApiParts } from './http/status.ts';
@@ -130,14 +130,17 @@ export class App {
     this.backend.route(this.#apis);
     const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
     const bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
-    const queuedBytes = new ByteBudget(opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
+    const maxQueuedBytes = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    const door = { maxBody, apiKey: opts.apiKey, bodyTimeoutMs };
+    // Front-door threads count body bytes in shared memory; one front door on this thread, in a plain number.
+    const threads = opts.httpThreads ?? 0;
+    const queuedBytes = threads > 0 ? new ByteBudget(maxQueuedBytes) : new LocalByteBudget(maxQueuedBytes);
     this.metrics.watchQueuedBodyBytes(() => queuedBytes.held);
     this.#refusalLog = new RefusalLog(queuedBytes.limit);
-    const door = { maxBody, apiKey: opts.apiKey, bodyTimeoutMs, queuedBytes };
     this.door =
-      (opts.httpThreads ?? 0) > 0
-        ? new DoorThreads({ count: opts.httpThreads as number, local: this.backend, log: opts.log, ...door })
-        : new FrontDoor({ backend: this.backend, ...door });
+      queuedBytes instanceof ByteBudget
+        ? new DoorThreads({ count: threads, local: this.backend, log: opts.log, queuedBytes, ...door })
+        : new FrontDoor({ backend: this.backend, queuedBytes, ...door });
   }
 
   /** the APIs served now */

@@ -2,19 +2,31 @@
 // door of the server, and a dead front-door thread's share given back.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ByteBudget } from '../../src/http/byte-budget.ts';
+import { ByteBudget, LocalByteBudget, type BodyBytes } from '../../src/http/byte-budget.ts';
 
-test('takes up to the limit, refuses past it without counting, and gives back', () => {
-  const b = new ByteBudget(100);
-  assert.ok(b.tryTake(60));
-  assert.ok(!b.tryTake(41), 'past the limit');
-  assert.equal(b.held, 60, 'a refusal counts nothing');
-  assert.ok(b.tryTake(40), 'up to the limit exactly');
-  b.give(100);
-  assert.equal(b.held, 0);
-  b.give(0);
-  assert.equal(b.held, 0);
-});
+for (const [kind, make] of [['shared', (limit: number) => new ByteBudget(limit)], ['local', (limit: number) => new LocalByteBudget(limit)]] as const) {
+  test(`${kind}: takes up to the limit, refuses past it without counting, and gives back`, () => {
+    const b: BodyBytes = make(100);
+    assert.ok(b.tryTake(60));
+    assert.ok(!b.tryTake(41), 'past the limit');
+    assert.equal(b.held, 60, 'a refusal counts nothing');
+    assert.ok(b.tryTake(40), 'up to the limit exactly');
+    b.give(100);
+    assert.equal(b.held, 0);
+    b.give(0);
+    assert.equal(b.held, 0);
+  });
+
+  test(`${kind}: counts past 2 GiB exactly`, () => {
+    const b: BodyBytes = make(8 * 1024 ** 3);
+    assert.ok(b.tryTake(3 * 1024 ** 3));
+    assert.ok(b.tryTake(3 * 1024 ** 3 + 1));
+    assert.equal(b.held, 6 * 1024 ** 3 + 1);
+    assert.ok(!b.tryTake(2 * 1024 ** 3));
+    b.give(6 * 1024 ** 3);
+    assert.equal(b.held, 1);
+  });
+}
 
 test('views on one buffer share the count; a holder\'s share is given back whole when it dies', () => {
   const main = new ByteBudget(1000);
