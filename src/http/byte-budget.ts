@@ -1,6 +1,7 @@
 // serve --max-queued-bytes: the bytes of request bodies the front door holds
-// (being read, queued for a worker, or running) until their answers, counted
-// in shared memory so the front-door threads of --http-threads share one cap.
+// (being read, queued for a worker, or running) until their answers: in
+// shared memory when front-door threads (--http-threads) share the cap, in a
+// plain number when the one front door is on the main thread.
 // Past the cap a request is refused (503) rather than buffered: 2,000 queued
 // bodies of 100 kB took Node from 71 to 496 MB.
 

@@ -352,7 +352,7 @@ export class Metrics {
     this.#decisions.remove({ api: name, direction: 'down' });
   }
 
-  /** Where cortex_local_queued_body_bytes is read from (the front door's ByteBudget, in shared memory). */
+  /** Where cortex_local_queued_body_bytes is read from (the front doors' count of body bytes, byte-budget.ts). */
   watchQueuedBodyBytes(read: () => number): void {
     this.#queuedBodyBytes = read;
   }
