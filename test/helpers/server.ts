@@ -6,6 +6,9 @@ import { testPython } from './python.ts';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'cortex-local');
 
+/** A request id the server made: a random UUID, version 4 (src/http/request-id.ts). */
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 export interface ServerProcess {
   proc: ChildProcess;
   url: string;

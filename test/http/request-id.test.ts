@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newRequestId } from '../../src/http/request-id.ts';
-
-const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+import { UUID_V4 } from '../helpers/server.ts';
 
 test('every id is a version-4 UUID and none repeats, across batches', () => {
   const ids = Array.from({ length: 1000 }, () => newRequestId());
-  for (const id of ids) assert.match(id, V4);
+  for (const id of ids) assert.match(id, UUID_V4);
   assert.equal(new Set(ids).size, ids.length);
 });
 
