@@ -10,6 +10,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { directBodies, readBody } from '../../src/http/body-reader.ts';
 import { endWithBody } from '../../src/http/responses.ts';
 import { oneWorker } from './one-worker.ts';
 
@@ -36,12 +37,16 @@ const worker = oneWorker(
   {
     ready() {
       const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+        // As cortex-local reads a body: from node:http's parser where this Node allows it (body-reader.ts).
         const chunks: Buffer[] = [];
-        req.on('data', (chunk: Buffer) => chunks.push(chunk));
-        req.on('end', () => {
-          const id = free.pop() ?? next++;
-          waiting[id] = res;
-          worker.send(id, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+        readBody(req, (chunk) => {
+          if (chunk !== null) chunks.push(chunk);
+          else {
+            const id = free.pop() ?? next++;
+            waiting[id] = res;
+            worker.send(id, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+          }
+          return true;
         });
       });
       server.listen(Number(values.port), values.host, () => {
@@ -59,5 +64,6 @@ const worker = oneWorker(
     },
   },
 );
+await directBodies();
 worker.start();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));

@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { directBodies, readBody } from '../../src/http/body-reader.ts';
 import { endWithBody } from '../../src/http/responses.ts';
 
 const { values } = parseArgs({
@@ -52,12 +53,14 @@ function reply(res: ServerResponse, out: Buffer): void {
   endWithBody(res, out);
 }
 
-function readBody(req: IncomingMessage, done: (body: Buffer) => void): void {
+// As cortex-local reads a body: from node:http's parser where this Node allows it (body-reader.ts).
+function readWhole(req: IncomingMessage, done: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => {
-    if (echo || hop) chunks.push(chunk);
+  readBody(req, (chunk) => {
+    if (chunk === null) done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    else if (echo || hop) chunks.push(chunk);
+    return true;
   });
-  req.on('end', () => done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
 }
 
 /** One server; `port` 0 picks a free one (the first thread), the others reuse it. */
@@ -84,7 +87,7 @@ function serve(port: number, onListening: (port: number) => void): void {
       }
     });
     handle = (req, res) =>
-      readBody(req, (body) => {
+      readWhole(req, (body) => {
         const id = next++;
         waiting.set(id, res);
         batch.push({ id, body });
@@ -92,7 +95,7 @@ function serve(port: number, onListening: (port: number) => void): void {
         else if (batch.length === 1) setImmediate(flush);
       });
   } else {
-    handle = (req, res) => readBody(req, (body) => reply(res, echo ? body : answer));
+    handle = (req, res) => readWhole(req, (body) => reply(res, echo ? body : answer));
   }
   const server = createServer({ keepAliveTimeout: 65_000 }, handle);
   server.listen({ port, host: values.host, reusePort: multi }, () => {
@@ -116,6 +119,7 @@ function worker(port: number): Promise<number> {
   });
 }
 
+await directBodies();
 if (isMainThread) {
   // The first server picks the port; the other threads then listen on it
   // too. With --hop the main thread has no server: it only answers the

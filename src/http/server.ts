@@ -7,12 +7,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Job, Ticket } from '../pool/job.ts';
+import type { Ticket } from '../pool/job.ts';
 import type { Reply } from '../pool/reply.ts';
 import { isAdminAnswer, isAdminPath, isLoopbackAddress, MAX_ADMIN_BODY, parseAdminRequest } from './admin.ts';
 import { ApiKey } from './api-key.ts';
 import type { Backend, Gate } from './backend.ts';
 import { BodyDeadlines, DEFAULT_BODY_TIMEOUT_MS } from './body-deadlines.ts';
+import { directBodies, readBody } from './body-reader.ts';
 import { DEFAULT_MAX_QUEUED_BYTES, LocalByteBudget, type BodyBytes } from './byte-budget.ts';
 import { forLog } from './log-text.ts';
 import { Refusal } from './refusal.ts';
@@ -153,8 +154,13 @@ export class FrontDoor {
     return Promise.resolve();
   }
 
-  /** Resolves with the port bound; `reusePort` lets the other front-door threads bind the same one. */
-  listen(host: string, port: number, reusePort = false): Promise<number> {
+  /**
+   * Resolves with the port bound; `reusePort` lets the other front-door
+   * threads bind the same one. Bodies are read from node:http's parser from
+   * the first request on when this Node allows it (body-reader.ts).
+   */
+  async listen(host: string, port: number, reusePort = false): Promise<number> {
+    await directBodies();
     const server = this.server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -277,7 +283,6 @@ export class FrontDoor {
     if (gate.inFlight >= gate.capacity) return this.#refuse(route, res, callerId, RefusedFor.Capacity);
     const requestId = callerId ?? newRequestId();
     const api = gate.name;
-    const backend = this.#backend;
     const budget = this.#queuedBytes;
     const declared = Number(req.headers['content-length']);
     if (declared > this.#maxBody) return this.#endEarly(res, index, 413, `request body is larger than the limit of ${this.#maxBody} bytes (--max-body)`, api, requestId);
@@ -310,13 +315,18 @@ export class FrontDoor {
       if (ticket !== null && !res.writableFinished) ticket.abandon();
     });
     if (this.#expectsContinue.has(req)) res.writeContinue();
-    req.on('data', (chunk: Buffer) => {
-      if (!reading) return;
+    readBody(req, (chunk) => {
+      if (!reading) return true;
+      if (chunk === null) {
+        stopReading();
+        ticket = this.#admit(route, res, callerId, requestId, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size), query);
+        return true;
+      }
       size += chunk.length;
       if (size > this.#maxBody) {
         stopReading();
         this.#endEarly(res, index, 413, `request body is larger than the limit of ${this.#maxBody} bytes (--max-body)`, api, requestId);
-        return;
+        return true;
       }
       if (size > held) {
         if (!budget.tryTake(size - held)) {
@@ -324,50 +334,59 @@ export class FrontDoor {
           res.shouldKeepAlive = false;
           lingerOnClose(res.socket);
           this.#refuse(route, res, callerId, RefusedFor.QueuedBytes);
-          return;
+          return true;
         }
         held = size;
       }
       chunks.push(chunk);
+      return true;
     });
-    req.on('end', () => {
-      if (!reading) return;
-      stopReading();
-      if (this.#closing) return this.#refuse(route, res, callerId, RefusedFor.Closing);
-      if (!gate.tryAdmit()) return this.#refuse(route, res, callerId, RefusedFor.Capacity);
-      const started = performance.now();
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-      const debug = wantsDebug(query);
-      if (debug) backend.log(`[${api}] request ${forLog(requestId)} payload: ${forLog(body.toString('utf8'))}`);
-      const finish = (status: number) => backend.answered(index, status, (performance.now() - started) / 1000);
-      const job: Job = {
-        body,
-        reply: (reply: Reply) => {
-          switch (reply.kind) {
-            case 'prediction':
-              if (debug) backend.log(`[${api}] request ${forLog(requestId)} prediction: ${forLog(reply.body.toString('utf8'))}`);
-              sendRaw(res, 200, reply.contentType, reply.body, requestId);
-              return finish(200);
-            case 'bad-request':
-              sendJson(res, 400, { error: reply.message, api, request_id: requestId }, requestId);
-              return finish(400);
-            case 'predict-error':
-              backend.log(`[${api}] request ${forLog(requestId)} failed in predict():\n${reply.traceback.trimEnd()}`);
-              sendJson(res, 500, { error: reply.error, api, request_id: requestId }, requestId);
-              return finish(500);
-            case 'worker-crashed':
-              sendJson(res, 502, { error: reply.message, code: reply.code, api, request_id: requestId }, requestId);
-              return finish(502);
-            case 'timed-out':
-              sendJson(res, 504, { error: reply.message, code: reply.code, api, request_id: requestId }, requestId);
-              return finish(504);
-            case 'unavailable':
-              sendJson(res, 503, { error: reply.message, api, request_id: requestId }, requestId);
-              return finish(503);
-          }
-        },
-      };
-      ticket = gate.dispatch(job);
+  }
+
+  /** A prediction request whose body has arrived: admitted and dispatched, or refused (null). */
+  #admit(route: Route, res: ServerResponse, callerId: string | undefined, requestId: string, body: Buffer, query: string): Ticket | null {
+    if (this.#closing) {
+      this.#refuse(route, res, callerId, RefusedFor.Closing);
+      return null;
+    }
+    const gate = route.gate;
+    if (!gate.tryAdmit()) {
+      this.#refuse(route, res, callerId, RefusedFor.Capacity);
+      return null;
+    }
+    const started = performance.now();
+    const api = gate.name;
+    const index = gate.id;
+    const backend = this.#backend;
+    const debug = wantsDebug(query);
+    if (debug) backend.log(`[${api}] request ${forLog(requestId)} payload: ${forLog(body.toString('utf8'))}`);
+    const finish = (status: number) => backend.answered(index, status, (performance.now() - started) / 1000);
+    return gate.dispatch({
+      body,
+      reply: (reply: Reply) => {
+        switch (reply.kind) {
+          case 'prediction':
+            if (debug) backend.log(`[${api}] request ${forLog(requestId)} prediction: ${forLog(reply.body.toString('utf8'))}`);
+            sendRaw(res, 200, reply.contentType, reply.body, requestId);
+            return finish(200);
+          case 'bad-request':
+            sendJson(res, 400, { error: reply.message, api, request_id: requestId }, requestId);
+            return finish(400);
+          case 'predict-error':
+            backend.log(`[${api}] request ${forLog(requestId)} failed in predict():\n${reply.traceback.trimEnd()}`);
+            sendJson(res, 500, { error: reply.error, api, request_id: requestId }, requestId);
+            return finish(500);
+          case 'worker-crashed':
+            sendJson(res, 502, { error: reply.message, code: reply.code, api, request_id: requestId }, requestId);
+            return finish(502);
+          case 'timed-out':
+            sendJson(res, 504, { error: reply.message, code: reply.code, api, request_id: requestId }, requestId);
+            return finish(504);
+          case 'unavailable':
+            sendJson(res, 503, { error: reply.message, api, request_id: requestId }, requestId);
+            return finish(503);
+        }
+      },
     });
   }
 
