@@ -64,7 +64,7 @@ const { values: opt } = parseArgs({
     systems: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
-    rounds: { type: 'string', default: '1' },
+    rounds: { type: 'string' },
     'startup-runs': { type: 'string' },
     'wrk-threads': { type: 'string', default: '1' },
     'wrk-cpus': { type: 'string' },
@@ -107,7 +107,6 @@ function timing(s: ScenarioName): [number, number] {
   return [Math.max(1, Math.round(Number(opt.warmup ?? t[0]))), Math.max(1, Math.round(Number(opt.duration ?? t[1])))];
 }
 
-const rounds = Number(opt.rounds);
 // --quick leaves out the variants that only explain a ratio (front door on 1
 // thread, the bare thread hops), to fit 2 minutes.
 const QUICK_LEAVES_OUT: readonly SystemName[] = ['cortex-local-1t', 'bare-node-hop', 'bare-node-hop-batch'];
@@ -420,10 +419,27 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
   }
 }
 
-/** Every system × variant × connection count of a scenario, `rounds` times round-robin. */
+/**
+ * How many times each cell of `system` runs: --rounds when given; else, in a
+ * full run, JUDGED_ROUNDS for the systems a target of the scenario compares
+ * (one 6 s cell on 2 cores moves by ±10 %: one round cannot tell 0.75× from
+ * 0.8×), once for those that only explain a ratio.
+ */
+const JUDGED_ROUNDS = 3;
+function roundsOf(sc: Scenario, system: SystemName): number {
+  if (opt.rounds !== undefined) return Math.max(1, Number(opt.rounds));
+  if (opt.quick) return 1;
+  const judgedHere = (s: SystemName) => RATIO_TARGETS.some((t) => t.scenario === sc.name && (t.subject === s || t.other === s));
+  // An A/B run (--baseline) compares the two builds as often as the targets' systems.
+  return judgedHere(system) || (system === 'cortex-local-base' && judgedHere('cortex-local')) ? JUDGED_ROUNDS : 1;
+}
+
+/** Every system × variant × connection count of a scenario, round-robin, each system as many rounds as roundsOf gives it. */
 async function matrix(sc: Scenario): Promise<void> {
-  for (let round = 1; round <= rounds; round++) {
+  const most = Math.max(...sc.systems.map((s) => roundsOf(sc, s)));
+  for (let round = 1; round <= most; round++) {
     for (const system of sc.systems) {
+      if (round > roundsOf(sc, system)) continue;
       if (system === 'direct-pipe' || system === 'direct-pipe-orjson') {
         for (const v of sc.variants) for (const c of sc.connections) rows.push(await directPipe(sc, v, c, round, system));
         continue;
@@ -808,11 +824,20 @@ function flag(r: Row): string {
   return `${r.otherCores.toFixed(2)}${r.otherCores >= NOISY_CORES ? ' ⚠' : ''}`;
 }
 
+function roundsText(sc: Scenario): string {
+  const counts = sc.systems.map((s) => roundsOf(sc, s));
+  const most = Math.max(...counts);
+  const median = most > 1 ? ' (median shown; max is the max of all rounds)' : '';
+  if (counts.every((n) => n === most)) return `${most} round${most === 1 ? '' : 's'}${median}`;
+  const many = sc.systems.filter((s) => roundsOf(sc, s) === most);
+  return `${most} rounds for ${many.join(', ')} (the systems its targets compare)${median}, 1 for the others`;
+}
+
 function scenarioHeader(sc: Scenario): string[] {
   const p = sc.predictor;
   return [
     `Predictor: \`${relative(p.path)}\` as API \`${p.name}\` of \`${relative(join(sc.apiDir, 'cortex.yaml'))}\` (${sc.replicas}; workers_per_replica ${p.workers}, threads_per_worker ${p.threads}${sc.limitConcurrency !== undefined ? `, max_replica_concurrency ${sc.maxConcurrency}` : ''}${Object.keys(p.config).length > 0 ? `; config \`${JSON.stringify(p.config)}\`` : ''}).`,
-    `Load: wrk, ${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}, keep-alive, ${sc.warmup} s warm-up${opt.quick ? ' (on the first cell of each server only: --quick)' : ''} then ${sc.duration} s measured per cell, ${rounds} round${rounds === 1 ? '' : 's'} (median shown${rounds > 1 ? '; max is the max of all rounds' : ''}).`,
+    `Load: wrk, ${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}, keep-alive, ${sc.warmup} s warm-up${opt.quick ? ' (on the first cell of each server only: --quick)' : ''} then ${sc.duration} s measured per cell, ${roundsText(sc)}.`,
     '',
   ];
 }
