@@ -115,6 +115,8 @@ const systems = (opt.systems?.split(',') ?? ALL_SYSTEMS.filter((s) => !(opt.quic
 if (systems.includes('cortex-local-base') && baseline === undefined) throw new Error('cortex-local-base runs the checkout given by --baseline DIR');
 for (const s of systems) if (!ALL_SYSTEMS.includes(s)) throw new Error(`unknown system "${s}": one of ${ALL_SYSTEMS.join(', ')}`);
 const wrkThreads = Number(opt['wrk-threads']);
+/** rounds of the cells a target judges, in a full run (roundsOf) */
+const JUDGED_ROUNDS = 3;
 
 if (!opt['no-setup']) setup();
 const python = resolve(opt.python ?? VENV_PYTHON);
@@ -425,7 +427,6 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
  * (one 6 s cell on 2 cores moves by ±10 %: one round cannot tell 0.75× from
  * 0.8×), once for those that only explain a ratio.
  */
-const JUDGED_ROUNDS = 3;
 function roundsOf(sc: Scenario, system: SystemName): number {
   if (opt.rounds !== undefined) return Math.max(1, Number(opt.rounds));
   if (opt.quick) return 1;
