@@ -257,6 +257,12 @@ const RATIO_TARGETS: RatioTarget[] = [
   ]),
 ];
 
+/** The systems an absolute target of a scenario is judged on (judgeFigure): issue 7's cpu and overload lines. */
+const FIGURE_TARGETS: Partial<Record<ScenarioName, SystemName[]>> = {
+  cpu: ['cortex-local'],
+  overload: ['cortex-local', 'cortex-local-2t'],
+};
+
 /** A target as judged in this run, for the summary at the top of the report. */
 interface Judged {
   issue: string;
@@ -430,7 +436,7 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
 function roundsOf(sc: Scenario, system: SystemName): number {
   if (opt.rounds !== undefined) return Math.max(1, Number(opt.rounds));
   if (opt.quick) return 1;
-  const judgedHere = (s: SystemName) => RATIO_TARGETS.some((t) => t.scenario === sc.name && (t.subject === s || t.other === s));
+  const judgedHere = (s: SystemName) => RATIO_TARGETS.some((t) => t.scenario === sc.name && (t.subject === s || t.other === s)) || FIGURE_TARGETS[sc.name]?.includes(s) === true;
   // An A/B run (--baseline) compares the two builds as often as the targets' systems.
   return judgedHere(system) || (system === 'cortex-local-base' && judgedHere('cortex-local')) ? JUDGED_ROUNDS : 1;
 }
@@ -831,7 +837,7 @@ function roundsText(sc: Scenario): string {
   const median = most > 1 ? ' (median shown; max is the max of all rounds)' : '';
   if (counts.every((n) => n === most)) return `${most} round${most === 1 ? '' : 's'}${median}`;
   const many = sc.systems.filter((s) => roundsOf(sc, s) === most);
-  return `${most} rounds for ${many.join(', ')} (the systems its targets compare)${median}, 1 for the others`;
+  return `${most} rounds for ${many.join(', ')} (the systems its targets judge)${median}, 1 for the others`;
 }
 
 function scenarioHeader(sc: Scenario): string[] {
