@@ -922,15 +922,18 @@ function overloadReport(sc: Scenario): string {
   lines.push('| system | conns | answers/s | 503 (non-2xx)/s | 200/s | p50 | p99 | max | socket errors | probe | server CPU (cores) | CPU/req | peak RSS, tree (root) | other load |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const summary = new Map<string, Row>();
-  // summarize() adds up non-2xx answers over the rounds (and errors with them), so their rate is over every round's seconds.
-  const refusedPerS = (r: Row) => r.load.non2xx / (r.load.seconds * r.round);
+  // summarize() adds up non-2xx answers over the rounds (and errors with them): the rates are each round's, their median taken here.
+  const perRound = (r: Row, rate: (round: Row) => number) =>
+    median(rows.filter((x) => x.scenario === r.scenario && x.variant === r.variant && x.system === r.system && x.connections === r.connections).map(rate));
+  const refusedPerS = (r: Row) => perRound(r, (x) => x.load.non2xx / x.load.seconds);
+  const answeredPerS = (r: Row) => perRound(r, (x) => (x.load.requests - x.load.non2xx) / x.load.seconds);
   for (const c of sc.connections) for (const s of sc.systems) {
     const r = summarize(sc.name, sc.variants[0].label, s, c);
     if (r === null) continue;
     summary.set(s, r);
     const l = r.load;
     const refused = refusedPerS(r);
-    lines.push(`| ${s} | ${c} | ${Math.round(l.rps).toLocaleString('en-US')} | ${Math.round(refused).toLocaleString('en-US')} | ${Math.round(l.rps - refused).toLocaleString('en-US')} | ${us(l.p50_us)} | ${us(l.p99_us)} | ${us(l.max_us)} | ${l.errors - l.non2xx} | ${r.probe ?? '–'} | ${r.cores.toFixed(2)} | ${us(r.cpuUsPerReq)} | ${r.peakRssMb.toFixed(0)} MB (${r.peakRootRssMb.toFixed(0)}) | ${flag(r)} |`);
+    lines.push(`| ${s} | ${c} | ${Math.round(l.rps).toLocaleString('en-US')} | ${Math.round(refused).toLocaleString('en-US')} | ${Math.round(answeredPerS(r)).toLocaleString('en-US')} | ${us(l.p50_us)} | ${us(l.p99_us)} | ${us(l.max_us)} | ${l.errors - l.non2xx} | ${r.probe ?? '–'} | ${r.cores.toFixed(2)} | ${us(r.cpuUsPerReq)} | ${r.peakRssMb.toFixed(0)} MB (${r.peakRootRssMb.toFixed(0)}) | ${flag(r)} |`);
   }
   lines.push('');
   for (const name of ['cortex-local', 'cortex-local-2t']) {
