@@ -797,9 +797,14 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** The rows of one cell, a row per round. */
+function cellRows(scenario: ScenarioName, variant: string, system: SystemName, c: number): Row[] {
+  return rows.filter((r) => r.scenario === scenario && r.variant === variant && r.system === system && r.connections === c);
+}
+
 /** One row per system and connection count: the median over rounds of each figure. */
 function summarize(scenario: ScenarioName, variant: string, system: SystemName, c: number): Row | null {
-  const rs = rows.filter((r) => r.scenario === scenario && r.variant === variant && r.system === system && r.connections === c);
+  const rs = cellRows(scenario, variant, system, c);
   if (rs.length === 0) return null;
   const m = (f: (r: Row) => number) => median(rs.map(f));
   return {
@@ -950,8 +955,7 @@ function overloadReport(sc: Scenario): string {
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const summary = new Map<string, Row>();
   // summarize() adds up non-2xx answers over the rounds (and errors with them): the rates are each round's, their median taken here.
-  const perRound = (r: Row, rate: (round: Row) => number) =>
-    median(rows.filter((x) => x.scenario === r.scenario && x.variant === r.variant && x.system === r.system && x.connections === r.connections).map(rate));
+  const perRound = (r: Row, rate: (round: Row) => number) => median(cellRows(r.scenario, r.variant, r.system, r.connections).map(rate));
   const refusedPerS = (r: Row) => perRound(r, (x) => x.load.non2xx / x.load.seconds);
   const answeredPerS = (r: Row) => perRound(r, (x) => (x.load.requests - x.load.non2xx) / x.load.seconds);
   for (const c of sc.connections) for (const s of sc.systems) {
