@@ -279,6 +279,7 @@ export class App {
       predictTimeoutMs: opts.predictTimeoutMs,
       enforceMem: opts.enforceMem,
       firstReplicaId: this.#nextReplicaIds.get(api.name),
+      sharedAdmission: (opts.httpThreads ?? 0) > 0,
       observer: {
         answered: (wait, run) => {
           metrics.queueWait.observe(wait);

@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { ResolvedApi } from '../config/types.ts';
 import type { WorkerSpec } from '../python-bridge/worker-process.ts';
-import { Admission } from './admission.ts';
+import { Admission, LocalAdmission } from './admission.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 import type { BusyPollBudget } from './busy-poll.ts';
 import { Fifo } from './fifo.ts';
@@ -89,6 +89,8 @@ export interface ApiPoolOptions {
   workdirs?: Workdirs;
   /** the id of its first replica (default 1): an API deleted and deployed again goes on from its last, so replicas and their folders never share a name */
   firstReplicaId?: number;
+  /** admission counted in shared memory, for front-door threads to admit against (serve --http-threads); default: plain numbers, on this thread only */
+  sharedAdmission?: boolean;
   timers?: Timers;
   observer?: PoolObserver;
 }
@@ -185,8 +187,8 @@ const limit = (slot: WorkerSlot) => slot.maxOutstanding;
  * any more), 'rollout' (the rollout state changed: RolloutState).
  */
 export class ApiPool extends EventEmitter {
-  /** in flight and capacity, shared with the front-door threads */
-  readonly admission: Admission;
+  /** in flight and capacity, in shared memory when front-door threads admit too */
+  readonly admission: Admission | LocalAdmission;
   readonly #opts: ApiPoolOptions;
   readonly #ledger: ResourceLedger;
   readonly #timers: Timers;
@@ -224,7 +226,8 @@ export class ApiPool extends EventEmitter {
     this.#opts = opts;
     this.#current = { n: this.#generations, api: opts.api, version: opts.version ?? '', failure: null, failedInit: null, stopLogged: false, rolledOut: true };
     this.#nextId = opts.firstReplicaId ?? 1;
-    this.admission = new Admission(opts.api.autoscaling.max_replica_concurrency);
+    const perReplica = opts.api.autoscaling.max_replica_concurrency;
+    this.admission = opts.sharedAdmission === true ? new Admission(perReplica) : new LocalAdmission(perReplica);
     this.#ledger = opts.ledger;
     this.#timers = opts.timers ?? realTimers;
     const log = opts.log ?? (() => {});

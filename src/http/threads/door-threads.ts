@@ -7,6 +7,7 @@
 // routes by it.
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { Admission } from '../../pool/admission.ts';
 import type { Job, Ticket } from '../../pool/job.ts';
 import type { Reply } from '../../pool/reply.ts';
 import { doorThreadFile } from '../../own-files.ts';
@@ -246,12 +247,14 @@ export class DoorThreads {
     return gates.map((gate) => {
       let r = this.#routed.get(gate.id);
       if (r === undefined) r = this.#watch(gate);
+      const admission = gate.parts.pool.admission;
+      if (!(admission instanceof Admission)) throw new Error(`internal: API ${gate.name}'s pool counts admissions on the main thread only; a server with front-door threads gives its pools sharedAdmission`);
       return {
         id: gate.id,
         name: gate.name,
         endpoint: gate.endpoint,
         maxReplicaConcurrency: gate.maxReplicaConcurrency,
-        admission: gate.parts.pool.admission.buffer,
+        admission: admission.buffer,
         refusals: gate.refusals.buffer,
         unreceived: r.unreceived.buffer as SharedArrayBuffer,
         initError: r.initError,
