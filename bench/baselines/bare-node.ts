@@ -1,6 +1,7 @@
 // The front door's ceiling: node:http reading the whole POST body and
 // answering a fixed JSON of the same size as hello's prediction, with the
-// headers cortex-local sends. No routing, admission, metrics or worker: what
+// headers cortex-local sends a client without an Origin (content type and
+// length, a request id as long as its; no CORS headers). No routing, admission, metrics or worker: what
 // cortex-local adds on top of node:http is the gap between this and it.
 //
 //   node bench/baselines/bare-node.ts [--port 0] [--host 127.0.0.1]
@@ -43,11 +44,14 @@ const hopBatch = values['hop-batch'];
 const hop = values.hop || hopBatch;
 const multi = threads > 1 || hop;
 
+/** A request id as long as cortex-local's (a UUID): the same head a client without an Origin gets from it. */
+const FIXED_REQUEST_ID = '6d1c7d52-8f2e-4c47-9a43-0d6a3e2b9f15';
+
 function reply(res: ServerResponse, out: Buffer): void {
   res.writeHead(200, {
-    'access-control-allow-origin': '*',
     'content-type': 'application/json',
     'content-length': out.length,
+    'x-request-id': FIXED_REQUEST_ID,
   });
   // As cortex-local writes an answer: a short one as a string, with the head in one write.
   endWithBody(res, out);

@@ -1,7 +1,12 @@
-// Answers of the front door, with the headers every answer carries: CORS as
-// in Cortex (any origin), the request's X-Request-Id, and that id exposed to
-// browser scripts. A CORS preflight gets the methods and the headers a page
-// may send: Authorization among them by name, as a wildcard does not cover it.
+// Answers of the front door. Each carries the request's X-Request-Id. An
+// answer to a request that carried an Origin header (what a browser sends
+// with a request from another page) also carries CORS headers: any origin,
+// as in Cortex, and the request id exposed to the page's scripts. Cortex's
+// CORS middleware (Starlette's CORSMiddleware) answered only such requests
+// so; answering curl and SDK clients without them spares node:http two
+// headers per answer (≈ 0.3 µs of the main thread, bench/results/perf-findings.md §1).
+// A CORS preflight gets the methods and the headers a page may send:
+// Authorization among them by name, as a wildcard does not cover it.
 import type { ServerResponse } from 'node:http';
 
 export const CORS_HEADERS = {
@@ -16,11 +21,16 @@ export const PREFLIGHT_HEADERS = {
   'access-control-max-age': '86400',
 } as const;
 
+/** Whether `res` answers a request with an Origin header, which its answer gives CORS headers. */
+export function fromOrigin(res: ServerResponse): boolean {
+  return res.req.headers.origin !== undefined;
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, extra?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
   const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
-    ...CORS_HEADERS,
+    ...(fromOrigin(res) ? CORS_HEADERS : undefined),
     ...extra,
     'x-request-id': requestId,
     'content-type': 'application/json',
@@ -43,14 +53,19 @@ const NON_ASCII = /[^\x00-\x7f]/;
 export function sendRefusal(res: ServerResponse, prefix: string, requestId: string, callerId: string | undefined): void {
   if (res.headersSent || res.destroyed) return;
   const body = callerId === undefined ? `${prefix}"${requestId}"}` : `${prefix}${JSON.stringify(callerId)}}`;
-  res.writeHead(503, {
-    'access-control-allow-origin': '*',
-    'access-control-expose-headers': 'x-request-id, retry-after',
-    'retry-after': '1',
-    'x-request-id': requestId,
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-  });
+  const length = Buffer.byteLength(body);
+  if (fromOrigin(res)) {
+    res.writeHead(503, {
+      'access-control-allow-origin': '*',
+      'access-control-expose-headers': 'x-request-id, retry-after',
+      'retry-after': '1',
+      'x-request-id': requestId,
+      'content-type': 'application/json',
+      'content-length': length,
+    });
+  } else {
+    res.writeHead(503, { 'retry-after': '1', 'x-request-id': requestId, 'content-type': 'application/json', 'content-length': length });
+  }
   // node:http writes a string body together with the head in UTF-8, which
   // would re-encode a header byte ≥ 0x80 that a client sent (node:http reads
   // header values as latin1); such an id goes out as it came, head apart.
@@ -74,23 +89,29 @@ export function endWithBody(res: ServerResponse, data: Buffer): void {
 export function sendRaw(res: ServerResponse, status: number, contentType: string, data: Buffer, requestId: string): void {
   if (res.headersSent || res.destroyed) return;
   // As a flat list: node:http walks an object's keys and checks each is its own.
-  res.writeHead(status, [
-    'access-control-allow-origin', '*',
-    'access-control-expose-headers', 'x-request-id, retry-after',
-    'content-type', contentType,
-    'content-length', data.length,
-    'x-request-id', requestId,
-  ]);
+  if (fromOrigin(res)) {
+    res.writeHead(status, [
+      'access-control-allow-origin', '*',
+      'access-control-expose-headers', 'x-request-id, retry-after',
+      'content-type', contentType,
+      'content-length', data.length,
+      'x-request-id', requestId,
+    ]);
+  } else {
+    res.writeHead(status, ['content-type', contentType, 'content-length', data.length, 'x-request-id', requestId]);
+  }
   endWithBody(res, data);
 }
 
 /**
  * A whole HTTP/1.1 answer as bytes, for a socket node:http gave up parsing
- * (it has no ServerResponse); the connection closes after it.
+ * (it has no ServerResponse); the connection closes after it. `cors`: the
+ * request carried an Origin header; where its headers are unknown (a request
+ * that could not be parsed), the answer carries CORS headers in case it did.
  */
-export function rawAnswer(status: number, reason: string, body: unknown, requestId: string, extra: Record<string, string> = {}): string {
+export function rawAnswer(status: number, reason: string, body: unknown, requestId: string, extra: Record<string, string> = {}, cors = true): string {
   const text = JSON.stringify(body);
-  const headers = { ...CORS_HEADERS, ...extra, 'x-request-id': requestId };
+  const headers = { ...(cors ? CORS_HEADERS : undefined), ...extra, 'x-request-id': requestId };
   const head = [`HTTP/1.1 ${status} ${reason}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
   head.push('content-type: application/json', `content-length: ${Buffer.byteLength(text)}`, 'connection: close');
   return `${head.join('\r\n')}\r\n\r\n${text}`;

@@ -82,13 +82,14 @@ test('each refusal names its reason, by which refusal-tally.ts counts it', () =>
   assert.equal(reason(false), RefusedFor.InitFailed);
 });
 
-async function refuse(requestId: string, callerId: string | undefined): Promise<{ headers: IncomingHttpHeaders; raw: Buffer; status: number }> {
+async function refuse(requestId: string, callerId: string | undefined, origin?: string): Promise<{ headers: IncomingHttpHeaders; raw: Buffer; status: number }> {
   const prefix = new Refusal(fakeGate({ ready: 1, inFlight: 4, initError: null })).prefix(false);
   const server = createServer((_req, res) => sendRefusal(res, prefix, requestId, callerId));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     return await new Promise((resolve, reject) => {
-      const req = request({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', method: 'POST' }, (res) => {
+      const headers = origin === undefined ? {} : { origin };
+      const req = request({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', method: 'POST', headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ headers: res.headers, raw: Buffer.concat(chunks), status: res.statusCode ?? 0 }));
@@ -101,14 +102,20 @@ async function refuse(requestId: string, callerId: string | undefined): Promise<
   }
 }
 
-test('sendRefusal: 503, retry-after, CORS, the request id in header and body, an exact content-length', async () => {
+test('sendRefusal: 503, retry-after, the request id in header and body, an exact content-length; CORS headers when the request had an Origin', async () => {
   const r = await refuse('3b384a26-56cd-42b5-b021-962a7cd013ab', undefined);
   assert.equal(r.status, 503);
   assert.equal(r.headers['retry-after'], '1');
   assert.equal(r.headers['x-request-id'], '3b384a26-56cd-42b5-b021-962a7cd013ab');
-  assert.equal(r.headers['access-control-allow-origin'], '*');
-  assert.equal(r.headers['access-control-expose-headers'], 'x-request-id, retry-after');
+  assert.equal(r.headers['access-control-allow-origin'], undefined, 'no Origin: no CORS headers');
+  assert.equal(r.headers['access-control-expose-headers'], undefined);
   assert.equal(r.headers['content-type'], 'application/json');
+  const page = await refuse('3b384a26-56cd-42b5-b021-962a7cd013ab', undefined, 'http://page.test');
+  assert.equal(page.headers['access-control-allow-origin'], '*');
+  assert.equal(page.headers['access-control-expose-headers'], 'x-request-id, retry-after');
+  assert.equal(page.headers['retry-after'], '1');
+  assert.equal(page.headers['x-request-id'], '3b384a26-56cd-42b5-b021-962a7cd013ab');
+  assert.deepEqual(page.raw, r.raw);
   assert.equal(Number(r.headers['content-length']), r.raw.length);
   assert.deepEqual(JSON.parse(r.raw.toString('utf8')), {
     error: 'api "iris" is at capacity: 4 requests in flight (max_replica_concurrency 4 × 1 ready replica)',

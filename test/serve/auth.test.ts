@@ -21,8 +21,9 @@ after(async () => {
   assert.equal(await server.stop(), 0);
 });
 
+// As a page's script calls: with an Origin, so the answers carry CORS headers.
 async function call(path: string, method: 'GET' | 'POST', authorization?: string) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', origin: 'http://page.test' };
   if (authorization !== undefined) headers.authorization = authorization;
   const res = await request(server.url + path, { method, headers, body: method === 'POST' ? '{"x": 1}' : undefined });
   return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, unknown> };

@@ -58,9 +58,10 @@ async function holdCapped() {
   };
 }
 
-function assertCommonHeaders(headers: Record<string, unknown>, what: string, requestId?: string) {
-  assert.equal(headers['access-control-allow-origin'], '*', `${what}: access-control-allow-origin`);
-  assert.equal(headers['access-control-expose-headers'], 'x-request-id, retry-after', `${what}: access-control-expose-headers`);
+/** `cors`: its request carried an Origin header (or could not be parsed), so the answer must carry CORS headers; otherwise it must not. */
+function assertCommonHeaders(headers: Record<string, unknown>, what: string, requestId?: string, cors = false) {
+  assert.equal(headers['access-control-allow-origin'], cors ? '*' : undefined, `${what}: access-control-allow-origin`);
+  assert.equal(headers['access-control-expose-headers'], cors ? 'x-request-id, retry-after' : undefined, `${what}: access-control-expose-headers`);
   if (requestId !== undefined) assert.equal(headers['x-request-id'], requestId, `${what}: x-request-id`);
   else assert.match(String(headers['x-request-id']), UUID_V4, `${what}: x-request-id, a random UUID`);
 }
@@ -143,32 +144,40 @@ describe('request bodies', () => {
   });
 });
 
-describe('every answer carries X-Request-Id and CORS', () => {
-  test('400, 404, 405, 413, 500, 502 and 503, the caller\'s id kept', async () => {
-    const cases: [string, () => Promise<{ status: number; headers: Record<string, unknown> }>, number][] = [
-      ['invalid JSON', () => post('/echo', '{"a": ', { 'x-request-id': 'id-400' }), 400],
-      ['unknown path', () => post('/nope', '{}', { 'x-request-id': 'id-404' }), 404],
-      ['over --max-body', () => post('/echo', ' '.repeat(MAX_BODY + 1), { 'x-request-id': 'id-413' }), 413],
-      ['predict() raised', () => post('/echo', '{"raise": "x"}', { 'x-request-id': 'id-500' }), 500],
-      ['the worker died', () => post('/two-workers', '{"exit": 3}', { 'x-request-id': 'id-502' }), 502],
-    ];
-    for (const [what, send, status] of cases) {
-      const r = await send();
-      assert.equal(r.status, status, what);
-      assertCommonHeaders(r.headers, what, `id-${status}`);
-    }
-    const put = await request(server.url + '/echo', { method: 'PUT', body: '{}', headers: { 'x-request-id': 'id-405' } });
-    assert.equal(put.statusCode, 405);
-    assertCommonHeaders(put.headers, '405', 'id-405');
-    assert.deepEqual(await put.body.json(), { error: 'method PUT is not allowed on /echo: use POST', api: 'echo' });
-    const held = await holdCapped();
-    const refused = await post('/capped/v1', '{}', { 'x-request-id': 'id-503' });
-    assert.equal(refused.status, 503);
-    assertCommonHeaders(refused.headers, '503', 'id-503');
-    await held.release();
-  });
+describe('every answer carries X-Request-Id, and CORS headers when its request had an Origin', () => {
+  for (const origin of [undefined, 'http://page.test']) {
+    test(`400, 404, 405, 413, 500, 502 and 503, the caller's id kept; ${origin === undefined ? 'no Origin, no CORS headers' : 'with an Origin, CORS headers'}`, async () => {
+      const more: Record<string, string> = origin === undefined ? {} : { origin };
+      const cors = origin !== undefined;
+      const cases: [string, () => Promise<{ status: number; headers: Record<string, unknown> }>, number][] = [
+        ['invalid JSON', () => post('/echo', '{"a": ', { 'x-request-id': 'id-400', ...more }), 400],
+        ['unknown path', () => post('/nope', '{}', { 'x-request-id': 'id-404', ...more }), 404],
+        ['over --max-body', () => post('/echo', ' '.repeat(MAX_BODY + 1), { 'x-request-id': 'id-413', ...more }), 413],
+        ['predict() raised', () => post('/echo', '{"raise": "x"}', { 'x-request-id': 'id-500', ...more }), 500],
+        ['the worker died', () => post('/two-workers', '{"exit": 3}', { 'x-request-id': 'id-502', ...more }), 502],
+        ['answered', () => post('/echo', '{"a": 1}', { 'x-request-id': 'id-200', ...more }), 200],
+      ];
+      for (const [what, send, status] of cases) {
+        const r = await send();
+        assert.equal(r.status, status, what);
+        assertCommonHeaders(r.headers, what, `id-${status}`, cors);
+      }
+      const put = await request(server.url + '/echo', { method: 'PUT', body: '{}', headers: { 'x-request-id': 'id-405', ...more } });
+      assert.equal(put.statusCode, 405);
+      assertCommonHeaders(put.headers, '405', 'id-405', cors);
+      assert.deepEqual(await put.body.json(), { error: 'method PUT is not allowed on /echo: use POST', api: 'echo' });
+      const metrics = await request(server.url + '/metrics', { headers: more });
+      assertCommonHeaders(metrics.headers, '/metrics', undefined, cors);
+      await metrics.body.dump();
+      const held = await holdCapped();
+      const refused = await post('/capped/v1', '{}', { 'x-request-id': 'id-503', ...more });
+      assert.equal(refused.status, 503);
+      assertCommonHeaders(refused.headers, '503', 'id-503', cors);
+      await held.release();
+    });
+  }
 
-  test('a malformed request (400), headers too large (431) and an unknown method (501) get JSON with the headers too', async () => {
+  test('a malformed request (400), headers too large (431) and an unknown method (501) get JSON with the headers too (CORS too: its Origin is unknown)', async () => {
     const cases: [string, number, RegExp][] = [
       ['GET /echo HTTP/1.1\r\nhost: x\r\nbad header\r\n\r\n', 400, /^malformed HTTP request: /],
       [`GET /echo HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, /^request headers are larger than the server accepts/],
@@ -179,7 +188,7 @@ describe('every answer carries X-Request-Id and CORS', () => {
       c.write(raw);
       const a = await c.next();
       assert.equal(a.status, status);
-      assertCommonHeaders(a.headers, String(status));
+      assertCommonHeaders(a.headers, String(status), undefined, true);
       assert.equal(a.headers['content-type'], 'application/json');
       assert.match(JSON.parse(a.body).error, error);
       await c.closed;
@@ -213,7 +222,7 @@ describe('methods', () => {
       headers: { origin: 'http://page.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
     });
     assert.equal(r.statusCode, 204);
-    assertCommonHeaders(r.headers, 'preflight');
+    assertCommonHeaders(r.headers, 'preflight', undefined, true);
     const allowed = String(r.headers['access-control-allow-headers']).split(',').map((h) => h.trim().toLowerCase());
     assert.ok(allowed.includes('authorization') && allowed.includes('content-type'), String(r.headers['access-control-allow-headers']));
     assert.match(String(r.headers['access-control-allow-methods']), /POST/);

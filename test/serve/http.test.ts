@@ -28,13 +28,20 @@ after(async () => {
 });
 
 describe('POST <endpoint>', () => {
-  test('returns the prediction as JSON with CORS and a request id', async () => {
+  test('returns the prediction as JSON with a request id, and CORS headers when the request has an Origin (as Cortex)', async () => {
     const r = await post('/echo', '{"hello": [1, 2.5, "x"]}');
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'application/json');
-    assert.equal(r.headers['access-control-allow-origin'], '*');
+    assert.equal(r.headers['access-control-allow-origin'], undefined, 'curl, an SDK: no Origin, no CORS headers');
+    assert.equal(r.headers['access-control-expose-headers'], undefined);
     assert.match(String(r.headers['x-request-id']), UUID_V4, 'a random UUID');
     assert.deepEqual(JSON.parse(r.text), { hello: [1, 2.5, 'x'] });
+    const page = await post('/echo', '{"hello": [1, 2.5, "x"]}', { origin: 'http://page.test' });
+    assert.equal(page.status, 200);
+    assert.equal(page.headers['access-control-allow-origin'], '*');
+    assert.equal(page.headers['access-control-expose-headers'], 'x-request-id, retry-after', "a page's script may read the request id");
+    assert.match(String(page.headers['x-request-id']), UUID_V4);
+    assert.equal(page.text, r.text);
   });
 
   test('a trailing slash reaches the same API, and X-Request-Id is kept', async () => {
