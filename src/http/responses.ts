@@ -49,12 +49,14 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * joins to the head and writes in one `write` (a Buffer takes a writev of two).
  * `callerId`: the client's own x-request-id, escaped with JSON.stringify; an
  * id of ours (a UUID) needs no escaping.
+ * `cors`: the request carried an Origin header (read once by the caller, as
+ * node:http builds req.headers behind a getter).
  */
-export function sendRefusal(res: ServerResponse, prefix: string, requestId: string, callerId: string | undefined): void {
+export function sendRefusal(res: ServerResponse, prefix: string, requestId: string, callerId: string | undefined, cors: boolean): void {
   if (res.headersSent || res.destroyed) return;
   const body = callerId === undefined ? `${prefix}"${requestId}"}` : `${prefix}${JSON.stringify(callerId)}}`;
   const length = Buffer.byteLength(body);
-  if (fromOrigin(res)) {
+  if (cors) {
     res.writeHead(503, {
       'access-control-allow-origin': '*',
       'access-control-expose-headers': 'x-request-id, retry-after',
@@ -86,10 +88,11 @@ export function endWithBody(res: ServerResponse, data: Buffer): void {
   else res.end(data);
 }
 
-export function sendRaw(res: ServerResponse, status: number, contentType: string, data: Buffer, requestId: string): void {
+/** A prediction: `data` as predict() gave it; `cors` as for sendRefusal. */
+export function sendRaw(res: ServerResponse, status: number, contentType: string, data: Buffer, requestId: string, cors: boolean): void {
   if (res.headersSent || res.destroyed) return;
   // As a flat list: node:http walks an object's keys and checks each is its own.
-  if (fromOrigin(res)) {
+  if (cors) {
     res.writeHead(status, [
       'access-control-allow-origin', '*',
       'access-control-expose-headers', 'x-request-id, retry-after',

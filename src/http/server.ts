@@ -4,7 +4,7 @@
 // arrive is refused at once, its body never read. The same class serves on
 // the main thread and on each front-door thread; what it asks of the APIs
 // goes through a Backend (backend.ts).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Ticket } from '../pool/job.ts';
@@ -198,18 +198,20 @@ export class FrontDoor {
     const { path, query } = splitUrl(req.url ?? '/');
     if (this.#closing) res.shouldKeepAlive = false;
     const method = req.method;
-    const callerId = req.headers['x-request-id'] as string | undefined;
+    // node:http builds req.headers on the first read, behind a getter: read once.
+    const headers = req.headers;
+    const callerId = headers['x-request-id'] as string | undefined;
     // A browser sends its preflight without credentials: it cannot carry the key.
     if (method === 'OPTIONS') return this.#preflight(res, callerId ?? newRequestId());
-    if (this.#apiKey !== null && path !== '/healthz' && !this.#apiKey.accepts(req.headers.authorization)) {
+    if (this.#apiKey !== null && path !== '/healthz' && !this.#apiKey.accepts(headers.authorization)) {
       // A browser asks for a password only on a Basic challenge, and answers
       // the dashboard's own requests with it only if they are challenged too.
-      const challenge = /^bearer\b/i.test(req.headers.authorization ?? '') ? 'Bearer realm="cortex-local", error="invalid_token"' : 'Basic realm="cortex-local: the API key is the password", charset="UTF-8"';
+      const challenge = /^bearer\b/i.test(headers.authorization ?? '') ? 'Bearer realm="cortex-local", error="invalid_token"' : 'Basic realm="cortex-local: the API key is the password", charset="UTF-8"';
       sendJson(res, 401, { error: 'missing or wrong API key: send "Authorization: Bearer <key>"' }, callerId ?? newRequestId(), { 'www-authenticate': challenge });
       return;
     }
     const route = this.#byEndpoint.get(path);
-    if (route !== undefined && method === 'POST') return this.#predict(route, req, res, query, callerId);
+    if (route !== undefined && method === 'POST') return this.#predict(route, req, res, query, callerId, headers);
     const requestId = callerId ?? newRequestId();
     const backend = this.#backend;
     const reading = method === 'GET' || method === 'HEAD';
@@ -267,31 +269,32 @@ export class FrontDoor {
   }
 
   /** A 503 of an API, counted by its reason for /metrics and for the log's summary. */
-  #refuse(route: Route, res: ServerResponse, callerId: string | undefined, why: RefusedFor): void {
+  #refuse(route: Route, res: ServerResponse, callerId: string | undefined, cors: boolean, why: RefusedFor): void {
     const prefix = why === RefusedFor.QueuedBytes ? route.overQueuedBytes : route.refusal.prefix(why === RefusedFor.Closing);
     // At capacity, with no ready replica or with a failing __init__: the refusal has just told which.
     route.gate.refusals.count(why === RefusedFor.Capacity ? route.refusal.reason : why);
-    sendRefusal(res, prefix, callerId ?? newRequestId(), callerId);
+    sendRefusal(res, prefix, callerId ?? newRequestId(), callerId, cors);
   }
 
-  #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string, callerId: string | undefined): void {
+  #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string, callerId: string | undefined, headers: IncomingHttpHeaders): void {
     this.seen++;
+    const cors = headers.origin !== undefined;
     const gate = route.gate;
     const index = gate.id;
     // The overload path: as little work as the answer allows (refusal.ts,
     // sendRefusal). The body is not read; node:http discards it after the
     // answer (req._dump), so the connection stays usable for the next request.
-    if (this.#closing) return this.#refuse(route, res, callerId, RefusedFor.Closing);
-    if (gate.inFlight >= gate.capacity) return this.#refuse(route, res, callerId, RefusedFor.Capacity);
+    if (this.#closing) return this.#refuse(route, res, callerId, cors, RefusedFor.Closing);
+    if (gate.inFlight >= gate.capacity) return this.#refuse(route, res, callerId, cors, RefusedFor.Capacity);
     const requestId = callerId ?? newRequestId();
     const api = gate.name;
     const budget = this.#queuedBytes;
-    const declared = Number(req.headers['content-length']);
+    const declared = Number(headers['content-length']);
     if (declared > this.#maxBody) return this.#endEarly(res, index, 413, `request body is larger than the limit of ${this.#maxBody} bytes (--max-body)`, api, requestId);
     // Bytes held for this request: all of a declared length at once, else chunk by chunk.
     let held = 0;
     if (declared > 0) {
-      if (!budget.tryTake(declared)) return this.#refuse(route, res, callerId, RefusedFor.QueuedBytes);
+      if (!budget.tryTake(declared)) return this.#refuse(route, res, callerId, cors, RefusedFor.QueuedBytes);
       held = declared;
     }
     const chunks: Buffer[] = [];
@@ -321,7 +324,7 @@ export class FrontDoor {
       if (!reading) return true;
       if (chunk === null) {
         stopReading();
-        ticket = this.#admit(route, res, callerId, requestId, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size), query);
+        ticket = this.#admit(route, res, callerId, cors, requestId, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size), query);
         return true;
       }
       size += chunk.length;
@@ -335,7 +338,7 @@ export class FrontDoor {
           stopReading();
           res.shouldKeepAlive = false;
           lingerOnClose(res.socket);
-          this.#refuse(route, res, callerId, RefusedFor.QueuedBytes);
+          this.#refuse(route, res, callerId, cors, RefusedFor.QueuedBytes);
           return true;
         }
         held = size;
@@ -346,14 +349,14 @@ export class FrontDoor {
   }
 
   /** A prediction request whose body has arrived: admitted and dispatched, or refused (null). */
-  #admit(route: Route, res: ServerResponse, callerId: string | undefined, requestId: string, body: Buffer, query: string): Ticket | null {
+  #admit(route: Route, res: ServerResponse, callerId: string | undefined, cors: boolean, requestId: string, body: Buffer, query: string): Ticket | null {
     if (this.#closing) {
-      this.#refuse(route, res, callerId, RefusedFor.Closing);
+      this.#refuse(route, res, callerId, cors, RefusedFor.Closing);
       return null;
     }
     const gate = route.gate;
     if (!gate.tryAdmit()) {
-      this.#refuse(route, res, callerId, RefusedFor.Capacity);
+      this.#refuse(route, res, callerId, cors, RefusedFor.Capacity);
       return null;
     }
     const started = performance.now();
@@ -369,7 +372,7 @@ export class FrontDoor {
         switch (reply.kind) {
           case 'prediction':
             if (debug) backend.log(`[${api}] request ${forLog(requestId)} prediction: ${forLog(reply.body.toString('utf8'))}`);
-            sendRaw(res, 200, reply.contentType, reply.body, requestId);
+            sendRaw(res, 200, reply.contentType, reply.body, requestId, cors);
             return finish(200);
           case 'bad-request':
             sendJson(res, 400, { error: reply.message, api, request_id: requestId }, requestId);

@@ -84,7 +84,7 @@ test('each refusal names its reason, by which refusal-tally.ts counts it', () =>
 
 async function refuse(requestId: string, callerId: string | undefined, origin?: string): Promise<{ headers: IncomingHttpHeaders; raw: Buffer; status: number }> {
   const prefix = new Refusal(fakeGate({ ready: 1, inFlight: 4, initError: null })).prefix(false);
-  const server = createServer((_req, res) => sendRefusal(res, prefix, requestId, callerId));
+  const server = createServer((req, res) => sendRefusal(res, prefix, requestId, callerId, req.headers.origin !== undefined));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     return await new Promise((resolve, reject) => {
