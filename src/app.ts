@@ -4,6 +4,7 @@
 // table swapped whole once per deploy, on the front-door threads too. The
 // serve command owns argv, printing and signals; reload/ decides what a
 // deploy changes.
+import { performance } from 'node:perf_hooks';
 import { availableParallelism, totalmem } from 'node:os';
 import { Autoscaler } from './autoscale/autoscaler.ts';
 import type { ResolvedApi, ResolvedConfig } from './config/types.ts';

@@ -10,6 +10,7 @@
 // stabilization period plays out in 5 / timeScale real seconds. `serve` takes
 // it from CORTEX_LOCAL_AUTOSCALER_TIME_SCALE (see autoscalerTimeScale), which
 // exists for tests only.
+import { performance } from 'node:perf_hooks';
 import type { AutoscalingConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
 import { explainTick, TickHistory, type ExplainedTick } from './explain.ts';

@@ -1,6 +1,7 @@
 // What every client command (get, logs, predict, deploy, refresh, delete) shares: where the server is
 // (--url, or --host and --port), the API key it may need (--api-key or
 // $CORTEX_LOCAL_API_KEY), and what its answers mean for the user.
+import { Buffer } from 'node:buffer';
 import { request } from 'undici';
 import { ApiKeyRefusedError, ServerAnswerError, ServerUnreachableError, UsageError } from '../errors.ts';
 

@@ -1,5 +1,6 @@
 // `cortex-local predict API FILE.json|-`: sends a JSON file (or stdin) to the
 // API as Cortex's `predict` did, prints the answer, exits 1 unless it is 2xx.
+import { Buffer } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.ts';
 import type { ApiSummary } from '../http/status.ts';

@@ -4,6 +4,7 @@
 // process keeps ≈ 12 MB off a 10-API server's idle RSS (bench, rss scenario).
 // A worker thread was measured as well: the memory of its isolate is not given
 // back when it ends, so RSS went up instead.
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { deserialize } from 'node:v8';
 import { ConfigError, ConfigFileError, type ConfigIssue } from '../errors.ts';

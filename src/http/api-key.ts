@@ -5,6 +5,7 @@
 // it opens the dashboard, so HTTP Basic with the key as the password (any
 // user name) is taken too: the browser asks for it once and sends it with
 // the page's own requests.
+import { Buffer } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;

@@ -9,6 +9,8 @@
 // request, kept the requests of its retired tables alive past their answers,
 // and V8 promoted them (bench/results/perf-findings.md).
 
+import { performance } from 'node:perf_hooks';
+
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 /** A body still arriving, as start() returned it. */

@@ -10,6 +10,7 @@
 // that way is checked once per process on a loopback connection
 // (directBodies); until the check has passed, and for good if it fails, bodies
 // are read through 'data' and 'end'.
+import { Buffer } from 'node:buffer';
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 

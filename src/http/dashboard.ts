@@ -6,6 +6,8 @@
 // Text from the server (API names, tracebacks, class names that a model
 // returned) is only ever set as textContent, never parsed as HTML.
 
+import { Buffer } from 'node:buffer';
+
 const PAGE = `<!doctype html>
 <html lang="en">
 <head>

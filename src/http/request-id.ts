@@ -6,6 +6,7 @@
 // perf: bench/results/perf-findings.md §1); a slice of a flat string is
 // written without a copy. Made and written into a head: 240–260 ns per id
 // with randomUUID(), 128 ns so.
+import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 
 const BATCH = 128;

@@ -7,6 +7,7 @@
 // headers per answer (≈ 0.3 µs of the main thread, bench/results/perf-findings.md §1).
 // A CORS preflight gets the methods and the headers a page may send:
 // Authorization among them by name, as a wildcard does not cover it.
+import { Buffer } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 
 export const CORS_HEADERS = {

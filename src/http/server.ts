@@ -4,6 +4,8 @@
 // arrive is refused at once, its body never read. The same class serves on
 // the main thread and on each front-door thread; what it asks of the APIs
 // goes through a Backend (backend.ts).
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';

@@ -11,6 +11,7 @@
 // serving side by side meanwhile. A deploy that changes only what no replica
 // reads (the autoscaling counts and periods, update_strategy, endpoint)
 // updates the current generation in place.
+import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { ResolvedApi } from '../config/types.ts';

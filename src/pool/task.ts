@@ -1,5 +1,6 @@
 // A job inside the pool, from dispatch to its one answer: where it is, and
 // whether its admission slot was already given back.
+import { performance } from 'node:perf_hooks';
 import type { Job, Ticket } from './job.ts';
 import type { Reply } from './reply.ts';
 

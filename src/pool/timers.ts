@@ -2,6 +2,8 @@
 // grace periods) and what it measures (a worker's pace) are tested on a fake
 // clock.
 
+import { performance } from 'node:perf_hooks';
+
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;

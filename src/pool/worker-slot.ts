@@ -9,6 +9,7 @@
 // were executing. They get 502 and are never run again (a request that crashed
 // a worker must not walk through the pool crashing others); the ones it had
 // not started go back to the API's queue.
+import { performance } from 'node:perf_hooks';
 import { PredictTimeoutError, WorkerCrashedError } from '../errors.ts';
 import type { WorkerExit } from '../python-bridge/worker-process.ts';
 import type { BusyPollBudget, BusyPoller } from './busy-poll.ts';

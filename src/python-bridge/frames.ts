@@ -1,6 +1,8 @@
 // Length-prefixed frames between Node and a Python worker (format: README.md
 // beside this file; mirror: python/cortex_local_worker/protocol.py).
 
+import { Buffer } from 'node:buffer';
+
 export const HEADER_SIZE = 9;
 
 export const Kind = {

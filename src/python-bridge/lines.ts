@@ -11,6 +11,8 @@
 // log lines, and the work of writing them slowed every other API). The line a
 // `\n` ends, the bar's final state, is always logged.
 
+import { performance } from 'node:perf_hooks';
+
 export const MAX_LINE_CHARS = 64 * 1024;
 export const REDRAW_EVERY_MS = 1000;
 

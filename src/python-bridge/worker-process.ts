@@ -1,6 +1,7 @@
 // One Python worker process: spawn, the framed request channel, its output as
 // log lines, its exit. Knows nothing of replicas or HTTP: it reports what the
 // process did to one listener, and the pool decides what that means.
+import { Buffer } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { pythonRuntimeDir } from '../own-files.ts';

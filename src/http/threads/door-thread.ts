@@ -1,6 +1,7 @@
 // A front-door thread: a FrontDoor of its own on the shared port (reusePort:
 // the kernel spreads connections over the threads), its backend the main
 // thread (remote-backend.ts).
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { collectAllGarbage, IdleTrim } from '../../idle-trim.ts';
 import { ByteBudget } from '../byte-budget.ts';

@@ -5,6 +5,7 @@
 // structured clone of an object per request, which costs the main thread
 // more than the HTTP parsing the threads take off it. Rare messages (logs,
 // status queries) travel beside them as plain objects.
+import { Buffer } from 'node:buffer';
 import type { Reply } from '../../pool/reply.ts';
 import type { AdminRequest } from '../admin.ts';
 
