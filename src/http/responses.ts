@@ -8,7 +8,7 @@
 // A CORS preflight gets the methods and the headers a page may send:
 // Authorization among them by name, as a wildcard does not cover it.
 import { Buffer } from 'node:buffer';
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -22,16 +22,16 @@ export const PREFLIGHT_HEADERS = {
   'access-control-max-age': '86400',
 } as const;
 
-/** Whether `res` answers a request with an Origin header, which its answer gives CORS headers. */
-export function fromOrigin(res: ServerResponse): boolean {
-  return res.req.headers.origin !== undefined;
+/** Whether a request with these headers gets CORS headers in its answer: it carried an Origin. */
+export function wantsCors(headers: IncomingHttpHeaders): boolean {
+  return headers.origin !== undefined;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, extra?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
   const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
-    ...(fromOrigin(res) ? CORS_HEADERS : undefined),
+    ...(wantsCors(res.req.headers) ? CORS_HEADERS : undefined),
     ...extra,
     'x-request-id': requestId,
     'content-type': 'application/json',

@@ -22,7 +22,7 @@ import { Refusal } from './refusal.ts';
 import { newRequestId } from './request-id.ts';
 import { RefusedFor } from './refusal-tally.ts';
 import { DASHBOARD_HTML } from './dashboard.ts';
-import { PREFLIGHT_HEADERS, CORS_HEADERS, fromOrigin, rawAnswer, sendHtml, sendJson, sendRaw, sendRefusal } from './responses.ts';
+import { PREFLIGHT_HEADERS, CORS_HEADERS, rawAnswer, sendHtml, sendJson, sendRaw, sendRefusal, wantsCors } from './responses.ts';
 import { BUILT_IN_ROUTES, intParam, splitUrl, statusRoute, wantsDebug, wantsHtml, type StatusRoute } from './routes.ts';
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
@@ -101,7 +101,7 @@ export class FrontDoor {
     // Without a listener node:http drops a CONNECT without a word.
     this.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
       socket.on('error', () => socket.destroy());
-      socket.end(rawAnswer(405, 'Method Not Allowed', { error: 'CONNECT is not supported: this server is no proxy' }, requestIdOf(req), { allow: 'GET, HEAD, POST, OPTIONS' }, req.headers.origin !== undefined));
+      socket.end(rawAnswer(405, 'Method Not Allowed', { error: 'CONNECT is not supported: this server is no proxy' }, requestIdOf(req), { allow: 'GET, HEAD, POST, OPTIONS' }, wantsCors(req.headers)));
     });
   }
 
@@ -280,7 +280,7 @@ export class FrontDoor {
 
   #predict(route: Route, req: IncomingMessage, res: ServerResponse, query: string, callerId: string | undefined, headers: IncomingHttpHeaders): void {
     this.seen++;
-    const cors = headers.origin !== undefined;
+    const cors = wantsCors(headers);
     const gate = route.gate;
     const index = gate.id;
     // The overload path: as little work as the answer allows (refusal.ts,
@@ -459,7 +459,7 @@ export class FrontDoor {
   async #sendMetrics(res: ServerResponse, requestId: string): Promise<void> {
     try {
       const { contentType, text } = await this.#backend.metrics();
-      res.writeHead(200, { ...(fromOrigin(res) ? CORS_HEADERS : undefined), 'x-request-id': requestId, 'content-type': contentType });
+      res.writeHead(200, { ...(wantsCors(res.req.headers) ? CORS_HEADERS : undefined), 'x-request-id': requestId, 'content-type': contentType });
       res.end(text);
     } catch (err) {
       sendJson(res, 500, { error: `could not collect the metrics: ${(err as Error).message}` }, requestId);

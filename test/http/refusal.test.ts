@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Refusal } from '../../src/http/refusal.ts';
 import { RefusedFor } from '../../src/http/refusal-tally.ts';
-import { sendRefusal } from '../../src/http/responses.ts';
+import { sendRefusal, wantsCors } from '../../src/http/responses.ts';
 import type { Gate } from '../../src/http/backend.ts';
 
 function fakeGate(state: { ready: number; inFlight: number; initError: string | null; capacity?: number }): Gate {
@@ -84,7 +84,7 @@ test('each refusal names its reason, by which refusal-tally.ts counts it', () =>
 
 async function refuse(requestId: string, callerId: string | undefined, origin?: string): Promise<{ headers: IncomingHttpHeaders; raw: Buffer; status: number }> {
   const prefix = new Refusal(fakeGate({ ready: 1, inFlight: 4, initError: null })).prefix(false);
-  const server = createServer((req, res) => sendRefusal(res, prefix, requestId, callerId, req.headers.origin !== undefined));
+  const server = createServer((req, res) => sendRefusal(res, prefix, requestId, callerId, wantsCors(req.headers)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     return await new Promise((resolve, reject) => {
