@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { directBodies, readBody } from '../../src/http/body-reader.ts';
 import { endWithBody } from '../../src/http/responses.ts';
+import { answerHead } from './answer-head.ts';
 import { oneWorker } from './one-worker.ts';
 
 const { values } = parseArgs({
@@ -58,8 +59,7 @@ const worker = oneWorker(
       const res = waiting[id] as ServerResponse;
       waiting[id] = undefined;
       free.push(id);
-      // The head cortex-local gives a client without an Origin (no CORS headers), a request id as long as its.
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': payload.length, 'x-request-id': '6d1c7d52-8f2e-4c47-9a43-0d6a3e2b9f15' });
+      res.writeHead(200, answerHead(payload.length));
       // As cortex-local writes an answer: a short one as a string, with the head in one write.
       endWithBody(res, payload);
     },

@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { directBodies, readBody } from '../../src/http/body-reader.ts';
 import { endWithBody } from '../../src/http/responses.ts';
+import { answerHead } from './answer-head.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,15 +45,8 @@ const hopBatch = values['hop-batch'];
 const hop = values.hop || hopBatch;
 const multi = threads > 1 || hop;
 
-/** A request id as long as cortex-local's (a UUID): the same head a client without an Origin gets from it. */
-const FIXED_REQUEST_ID = '6d1c7d52-8f2e-4c47-9a43-0d6a3e2b9f15';
-
 function reply(res: ServerResponse, out: Buffer): void {
-  res.writeHead(200, {
-    'content-type': 'application/json',
-    'content-length': out.length,
-    'x-request-id': FIXED_REQUEST_ID,
-  });
+  res.writeHead(200, answerHead(out.length));
   // As cortex-local writes an answer: a short one as a string, with the head in one write.
   endWithBody(res, out);
 }
