@@ -58,6 +58,14 @@ async function holdCapped() {
   };
 }
 
+/** Waits until both workers of two-workers serve (after one was killed). */
+async function bothWorkersServe(): Promise<void> {
+  await eventually(async () => {
+    const s = (await (await request(server.url + '/two-workers')).body.json()) as { detail: { workers: { state: string }[] }[] };
+    return s.detail.length === 1 && s.detail[0].workers.every((w) => w.state === 'ready') ? true : undefined;
+  }, 'both workers of two-workers serving');
+}
+
 /** `cors`: its request carried an Origin header (or could not be parsed), so the answer must carry CORS headers; otherwise it must not. */
 function assertCommonHeaders(headers: Record<string, unknown>, what: string, requestId?: string, cors = false) {
   assert.equal(headers['access-control-allow-origin'], cors ? '*' : undefined, `${what}: access-control-allow-origin`);
@@ -162,6 +170,9 @@ describe('every answer carries X-Request-Id, and CORS headers when its request h
         assert.equal(r.status, status, what);
         assertCommonHeaders(r.headers, what, `id-${status}`, cors);
       }
+      // The killed worker restarts; until it serves, the next kill could take
+      // the replica's other worker and leave it not ready for later tests.
+      await bothWorkersServe();
       const put = await request(server.url + '/echo', { method: 'PUT', body: '{}', headers: { 'x-request-id': 'id-405', ...more } });
       assert.equal(put.statusCode, 405);
       assertCommonHeaders(put.headers, '405', 'id-405', cors);
