@@ -89,6 +89,22 @@ class LookingBeforeBlockingTest(unittest.TestCase):
         used = self.first_frame_then_a_late_one(0.5)
         self.assertLess(used, 0.3)
 
+    def test_after_several_requests_in_one_read_it_sleeps(self):
+        self.reader.spin_before_blocking(5.0)
+        os.write(self.w, b"".join(frames_of(b"one", b"two")))
+        self.assertEqual([p for _, _, p in self.reader.read_frames()], [b"one", b"two"])
+        late = threading.Timer(0.3, lambda: os.write(self.w, frames_of(b"late")[0]))
+        late.start()
+        cpu = time.thread_time()
+        got = self.reader.read_frames()
+        used = time.thread_time() - cpu
+        late.join()
+        self.assertEqual([p for _, _, p in got], [b"late"])
+        self.assertLess(used, 0.1)
+        # The request that came alone lets it look again.
+        used = self.first_frame_then_a_late_one(0.3)
+        self.assertGreater(used, 0.03)
+
     def test_told_0_it_never_looks(self):
         self.reader.spin_before_blocking(5.0)
         self.reader.spin_before_blocking(0)
