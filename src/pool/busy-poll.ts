@@ -10,7 +10,9 @@
 // Node: with more workers than that, a worker looking would take the CPU that
 // Node, or another worker, needs (measured: 4 workers on 2 CPUs at 4
 // connections, p99 0.9 -> 4-15 ms). The worker itself looks only while its
-// requests come close together (python/cortex_local_worker/protocol.py).
+// requests come close together and one at a time: several to a read come
+// from a client with several connections, where looking cost requests/s
+// (python/cortex_local_worker/protocol.py).
 
 /** How long a worker looks before it blocks: a round trip to the client and back through Node at one connection took 50-60 µs on a 2-CPU virtual machine. */
 export const DEFAULT_BUSY_POLL_US = 100;
