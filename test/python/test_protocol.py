@@ -64,11 +64,11 @@ class LookingBeforeBlockingTest(unittest.TestCase):
         os.close(self.r)
         os.close(self.w)
 
-    def first_frame_then_a_late_one(self, delay):
+    def first_frame_then_a_late_one(self, delay, first=(b"first",)):
         """The CPU time this thread spent in read_frames() waiting `delay` s for
-        a frame, after a frame that was there at once (so it looks next time)."""
-        os.write(self.w, frames_of(b"first")[0])
-        self.assertEqual([p for _, _, p in self.reader.read_frames()], [b"first"])
+        a frame, after the `first` frames, which were there at once in one read."""
+        os.write(self.w, b"".join(frames_of(*first)))
+        self.assertEqual([p for _, _, p in self.reader.read_frames()], list(first))
         late = threading.Timer(delay, lambda: os.write(self.w, frames_of(b"late")[0]))
         late.start()
         cpu = time.thread_time()
@@ -91,19 +91,9 @@ class LookingBeforeBlockingTest(unittest.TestCase):
 
     def test_after_several_requests_in_one_read_it_sleeps(self):
         self.reader.spin_before_blocking(5.0)
-        os.write(self.w, b"".join(frames_of(b"one", b"two")))
-        self.assertEqual([p for _, _, p in self.reader.read_frames()], [b"one", b"two"])
-        late = threading.Timer(0.3, lambda: os.write(self.w, frames_of(b"late")[0]))
-        late.start()
-        cpu = time.thread_time()
-        got = self.reader.read_frames()
-        used = time.thread_time() - cpu
-        late.join()
-        self.assertEqual([p for _, _, p in got], [b"late"])
-        self.assertLess(used, 0.1)
-        # The request that came alone lets it look again.
-        used = self.first_frame_then_a_late_one(0.3)
-        self.assertGreater(used, 0.03)
+        self.assertLess(self.first_frame_then_a_late_one(0.3, (b"one", b"two")), 0.1)
+        # A request that comes alone lets it look again.
+        self.assertGreater(self.first_frame_then_a_late_one(0.3), 0.03)
 
     def test_told_0_it_never_looks(self):
         self.reader.spin_before_blocking(5.0)
