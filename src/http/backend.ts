@@ -75,8 +75,12 @@ class TrackedJob implements Job {
     return this.#job.body;
   }
 
-  reply(reply: Reply): void {
-    this.#job.reply(reply);
+  get queuedAt(): number {
+    return this.#job.queuedAt;
+  }
+
+  reply(reply: Reply, at: number): void {
+    this.#job.reply(reply, at);
     if (reply.kind === 'prediction') this.#tracker.observe(reply.contentType === 'application/json' ? reply.body.toString('utf8') : null);
   }
 }

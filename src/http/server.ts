@@ -367,31 +367,32 @@ export class FrontDoor {
     const backend = this.#backend;
     const debug = wantsDebug(query);
     if (debug) backend.log(`[${api}] request ${forLog(requestId)} payload: ${forLog(body.toString('utf8'))}`);
-    const finish = (status: number) => backend.answered(index, status, (performance.now() - started) / 1000);
+    const finish = (status: number, at: number) => backend.answered(index, status, (at - started) / 1000);
     return gate.dispatch({
       body,
-      reply: (reply: Reply) => {
+      queuedAt: started,
+      reply: (reply: Reply, at: number) => {
         switch (reply.kind) {
           case 'prediction':
             if (debug) backend.log(`[${api}] request ${forLog(requestId)} prediction: ${forLog(reply.body.toString('utf8'))}`);
             sendRaw(res, 200, reply.contentType, reply.body, requestId, cors);
-            return finish(200);
+            return finish(200, at);
           case 'bad-request':
             sendJson(res, 400, { error: reply.message, api, request_id: requestId }, requestId);
-            return finish(400);
+            return finish(400, at);
           case 'predict-error':
             backend.log(`[${api}] request ${forLog(requestId)} failed in predict():\n${reply.traceback.trimEnd()}`);
             sendJson(res, 500, { error: reply.error, api, request_id: requestId }, requestId);
-            return finish(500);
+            return finish(500, at);
           case 'worker-crashed':
             sendJson(res, 502, { error: reply.message, code: reply.code, api, request_id: requestId }, requestId);
-            return finish(502);
+            return finish(502, at);
           case 'timed-out':
             sendJson(res, 504, { error: reply.message, code: reply.code, api, request_id: requestId }, requestId);
-            return finish(504);
+            return finish(504, at);
           case 'unavailable':
             sendJson(res, 503, { error: reply.message, api, request_id: requestId }, requestId);
-            return finish(503);
+            return finish(503, at);
         }
       },
     });

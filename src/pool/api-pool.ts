@@ -11,7 +11,6 @@
 // serving side by side meanwhile. A deploy that changes only what no replica
 // reads (the autoscaling counts and periods, update_strategy, endpoint)
 // updates the current generation in place.
-import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { ResolvedApi } from '../config/types.ts';
@@ -247,9 +246,9 @@ export class ApiPool extends EventEmitter {
     const observer = opts.observer;
     this.#owner = {
       release: () => this.admission.release(),
-      settled: (task, reply) => {
+      settled: (task, reply, at) => {
         if (observer === undefined || task.startedAt === 0 || !FROM_PREDICT.has(reply.kind)) return;
-        observer.answered((task.startedAt - task.queuedAt) / 1000, (performance.now() - task.startedAt) / 1000);
+        observer.answered((task.startedAt - task.queuedAt) / 1000, (at - task.startedAt) / 1000);
       },
       abandoned: (_task, where) => {
         if (where === 'executing') this.#abandoned.executing++;

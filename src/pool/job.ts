@@ -4,8 +4,14 @@ import type { Reply } from './reply.ts';
 
 export interface Job {
   readonly body: Buffer;
-  /** The answer; called exactly once, unless the job was abandoned first. */
-  reply(reply: Reply): void;
+  /** performance.now() when it was admitted: the front door's one clock reading for it */
+  readonly queuedAt: number;
+  /**
+   * The answer; called exactly once, unless the job was abandoned first.
+   * `at`: performance.now() when it came (read once for all the answers of
+   * one read of a worker's pipe).
+   */
+  reply(reply: Reply, at: number): void;
 }
 
 export interface Ticket {

@@ -10,11 +10,11 @@ export function pythonWorker(spec: WorkerSpec): SpawnWorker {
     const worker = new PythonWorker(spec, {
       ready: (info) => events.ready(info.model_signature ?? null),
       initError: (traceback) => events.initError(traceback),
-      started: (id) => events.started(id),
-      reply: (id, kind, payload) => {
+      started: (id, at) => events.started(id, at),
+      reply: (id, kind, payload, at) => {
         const reply = toReply(kind, payload);
         if (reply === null) events.malformed(`a PREDICT_ERROR frame whose payload is not JSON (request id ${id})`);
-        else events.replied(id, reply);
+        else events.replied(id, reply, at);
       },
       output: (stream, lines) => events.output(stream, lines),
       malformed: (reason) => events.malformed(reason),

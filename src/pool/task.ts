@@ -9,8 +9,8 @@ export type TaskState = 'queued' | 'sent' | 'executing' | 'done';
 export interface TaskOwner {
   /** the task's admission slot is free again */
   release(task: Task): void;
-  /** the task was answered (the answer may go nowhere: abandoned) */
-  settled(task: Task, reply: Reply): void;
+  /** the task was answered at `at` (performance.now()); the answer may go nowhere: abandoned */
+  settled(task: Task, reply: Reply, at: number): void;
   /** the client left; `where`: the task's state when it did */
   abandoned(task: Task, where: TaskState): void;
 }
@@ -24,23 +24,27 @@ export class Task implements Ticket {
   released = false;
   /** order of sending, to requeue unstarted tasks in the order they came */
   seq = 0;
-  /** performance.now() when the pool got it, and when a worker started it (0 until then) */
-  readonly queuedAt = performance.now();
+  /** performance.now() when it was admitted (the job's), and when a worker started it (0 until then) */
+  readonly queuedAt: number;
   startedAt = 0;
   readonly #owner: TaskOwner;
 
   constructor(job: Job, owner: TaskOwner) {
     this.job = job;
+    this.queuedAt = job.queuedAt;
     this.#owner = owner;
   }
 
-  /** The one answer: to the client unless it left; the slot given back either way. */
-  settle(reply: Reply): void {
+  /**
+   * The one answer: to the client unless it left; the slot given back either
+   * way. `at`: when it came, where the caller has read the clock already.
+   */
+  settle(reply: Reply, at = performance.now()): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    if (!this.abandoned) this.job.reply(reply);
+    if (!this.abandoned) this.job.reply(reply, at);
     this.#release();
-    this.#owner.settled(this, reply);
+    this.#owner.settled(this, reply, at);
   }
 
   abandon(): void {

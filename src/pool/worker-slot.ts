@@ -34,8 +34,9 @@ export interface WorkerEvents {
   /** `modelSignature`: an onnx/tensorflow model's inputs (null for type python) */
   ready(modelSignature: unknown): void;
   initError(traceback: string): void;
-  started(id: number): void;
-  replied(id: number, reply: Reply): void;
+  /** `at`, here and in replied(): performance.now() when the frame was read */
+  started(id: number, at: number): void;
+  replied(id: number, reply: Reply, at: number): void;
   /** a promise returned: the log is full, stop reading this output until it resolves */
   output(stream: 'stdout' | 'stderr', lines: string[]): void | Promise<void>;
   /** its reply pipe carried something that is not a frame */
@@ -172,8 +173,8 @@ export class WorkerSlot {
       initError: (traceback) => {
         if (mine()) this.#initError = traceback;
       },
-      started: (id) => mine() && this.#started(id),
-      replied: (id, reply) => mine() && this.#replied(id, reply),
+      started: (id, at) => mine() && this.#started(id, at),
+      replied: (id, reply, at) => mine() && this.#replied(id, reply, at),
       output: (stream, lines) => (mine() ? this.#opts.events.output(this, stream, lines) : undefined),
       malformed: (reason) => {
         if (!mine()) return;
@@ -251,22 +252,22 @@ export class WorkerSlot {
     return task;
   }
 
-  #started(id: number): void {
+  #started(id: number, at: number): void {
     const task = this.#task(id, 'STARTED');
     if (task === undefined) return;
     task.state = 'executing';
-    task.startedAt = performance.now();
+    task.startedAt = at;
     this.#executing++;
     const limit = this.#opts.predictTimeoutMs;
     if (limit !== null) this.#deadlines[id - 1] = this.#opts.timers.setTimeout(() => this.#timedOut(id, task), limit);
   }
 
-  #replied(id: number, reply: Reply): void {
+  #replied(id: number, reply: Reply, at: number): void {
     const task = this.#task(id, 'a reply');
     if (task === undefined) return;
     this.#forget(id);
     this.#pipeline.answered(this.#clock, this.#outstanding);
-    task.settle(reply);
+    task.settle(reply, at);
     this.#opts.events.available(this);
   }
 

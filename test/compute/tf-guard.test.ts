@@ -2,6 +2,7 @@
 // before the predictor is imported. A stand-in tensorflow package records the calls.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { ApiPool } from '../../src/pool/api-pool.ts';
 import { ResourceLedger } from '../../src/pool/ledger.ts';
@@ -16,6 +17,7 @@ function predictOnce(pool: ApiPool): Promise<unknown> {
     assert.ok(pool.tryAdmit());
     pool.dispatch({
       body: Buffer.from('{}'),
+      queuedAt: performance.now(),
       reply: (r) => (r.kind === 'prediction' ? resolve(JSON.parse(r.body.toString())) : reject(new Error(JSON.stringify(r)))),
     });
   });

@@ -1,6 +1,7 @@
 // Fake worker processes and a fake clock for the pool's fault rules: a test
 // plays the worker's part (ready, started, a reply, a death) and reads what the
 // pool did (requests sent, signals, answers).
+import { performance } from 'node:perf_hooks';
 import type { WorkerExit } from '../../src/python-bridge/worker-process.ts';
 import type { Job } from '../../src/pool/job.ts';
 import type { Reply } from '../../src/pool/reply.ts';
@@ -54,12 +55,12 @@ export class FakeWorker implements WorkerProcess {
   }
 
   start(body: string): void {
-    this.events.started(this.idOf(body));
+    this.events.started(this.idOf(body), performance.now());
   }
 
   /** The reply to the request whose body is `body`: by default a JSON prediction echoing it. */
   answer(body: string, reply?: Reply): void {
-    this.events.replied(this.idOf(body), reply ?? { kind: 'prediction', contentType: 'application/json', body: Buffer.from(body) });
+    this.events.replied(this.idOf(body), reply ?? { kind: 'prediction', contentType: 'application/json', body: Buffer.from(body) }, performance.now());
   }
 
   exit(exit: WorkerExit = { code: null, signal: 'SIGKILL' }): void {
@@ -124,7 +125,7 @@ export class FakeTimers implements Timers {
 /** A job that records its answer. */
 export function recordingJob(body: string): Job & { replies: Reply[] } {
   const replies: Reply[] = [];
-  return { body: Buffer.from(body), replies, reply: (r) => replies.push(r) };
+  return { body: Buffer.from(body), queuedAt: performance.now(), replies, reply: (r) => replies.push(r) };
 }
 
 /** Lets queued microtasks (fake exits) run. */

@@ -1,6 +1,7 @@
 // One worker's life with a fake process: which request a death is blamed on,
 // which go back to the queue, timeouts, stop and kill.
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { BusyPollBudget } from '../../src/pool/busy-poll.ts';
 import { DEFAULT_PIPELINE } from '../../src/pool/pipeline-depth.ts';
@@ -122,7 +123,7 @@ test('a reply or STARTED for an id the worker does not hold is garbage: the work
   const a = s.task('a');
   s.slot.run(a.task);
   w.start('a');
-  w.events.started(99);
+  w.events.started(99, performance.now());
   assert.deepEqual(w.signals, ['SIGKILL']);
   assert.deepEqual(s.log, ['[iris/1/1] the worker wrote STARTED for request id 99, which it does not hold; stopping it']);
   await settle();

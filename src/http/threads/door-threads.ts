@@ -6,6 +6,7 @@
 // change, each thread gets the new routing table whole and says when it
 // routes by it.
 import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { Admission } from '../../pool/admission.ts';
 import type { Job, Ticket } from '../../pool/job.ts';
@@ -32,13 +33,15 @@ export interface DoorThreadsOptions {
 /** A request admitted on a front-door thread, dispatched here; its answer goes back down by id. */
 class ThreadJob implements Job {
   readonly body: Buffer;
+  readonly queuedAt: number;
   readonly #thread: DoorThread;
   readonly #id: number;
 
-  constructor(thread: DoorThread, id: number, body: Buffer) {
+  constructor(thread: DoorThread, id: number, body: Buffer, queuedAt: number) {
     this.#thread = thread;
     this.#id = id;
     this.body = body;
+    this.queuedAt = queuedAt;
   }
 
   reply(reply: Reply): void {
@@ -58,6 +61,8 @@ class DoorThread implements UpHandler {
   /** the pools, reached as the main-thread front door reaches them */
   readonly #local: LocalBackend;
   readonly #threads: DoorThreads;
+  /** performance.now() when the message being read came: the jobs it carries were queued then */
+  #receivedAt = 0;
 
   constructor(threads: DoorThreads, local: LocalBackend, data: DoorThreadData) {
     this.#threads = threads;
@@ -69,7 +74,10 @@ class DoorThread implements UpHandler {
     this.#outbox = new DownOutbox((batch, transfer) => this.worker.postMessage(batch, transfer), queueMicrotask);
     this.worker.on('message', (m: Batch<ColdUp> | Control) => {
       if (!('hot' in m)) return;
-      if (m.hot !== null) readUp(m.hot, this);
+      if (m.hot !== null) {
+        this.#receivedAt = performance.now();
+        readUp(m.hot, this);
+      }
       if (m.cold !== null) for (const c of m.cold) this.#receive(c);
     });
   }
@@ -109,7 +117,7 @@ class DoorThread implements UpHandler {
   // admitted for it, this one included: it is here.
   job(id: number, gate: number, body: Buffer): void {
     Atomics.sub(this.#threads.unreceived(gate), this.position, 1);
-    this.#tickets[id] = (this.#local.gate(gate) as PoolGate).dispatch(new ThreadJob(this, id, body));
+    this.#tickets[id] = (this.#local.gate(gate) as PoolGate).dispatch(new ThreadJob(this, id, body, this.#receivedAt));
   }
 
   cancel(id: number): void {

@@ -2,6 +2,7 @@
 // else as messages to the main thread (door-threads.ts answers them). The
 // routing table comes from the main thread too, whole, each time the APIs
 // change.
+import { performance } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
 import { Admission } from '../../pool/admission.ts';
 import type { Job, Ticket } from '../../pool/job.ts';
@@ -77,9 +78,11 @@ export class RemoteBackend implements Backend {
   readonly #free: number[] = [];
   readonly #asked = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   #nextAsk = 0;
+  /** performance.now() when the message being read came: its answers came then */
+  #receivedAt = 0;
   readonly #reply = (id: number, reply: Reply) => {
     const job = this.#take(id);
-    if (job !== undefined) job.reply(reply);
+    if (job !== undefined) job.reply(reply, this.#receivedAt);
   };
 
   constructor(port: MessagePort, data: DoorThreadData) {
@@ -90,7 +93,10 @@ export class RemoteBackend implements Backend {
     this.outbox = new UpOutbox((batch, transfer) => port.postMessage(batch, transfer), setImmediate);
     port.on('message', (m: Batch<ColdDown> | { t: string }) => {
       if (!('hot' in m)) return;
-      if (m.hot !== null) readDown(m.hot, this.#reply);
+      if (m.hot !== null) {
+        this.#receivedAt = performance.now();
+        readDown(m.hot, this.#reply);
+      }
       if (m.cold !== null) for (const c of m.cold) this.#receive(c);
     });
   }
