@@ -63,8 +63,9 @@ class FrameReader:
         on one CPU): a client that sends its next request as soon as it has the
         answer pays it on every request. Looking costs a system call of well
         under a microsecond each time. It is done only while the last wait for a
-        request was no longer than `seconds` and that request came alone, so a
-        worker whose requests come further apart, or several to a read (a
+        request was no longer than `seconds` (twice that when the worker slept
+        through it: the wait then includes the wake-up) and that request came
+        alone, so a worker whose requests come further apart, or several to a read (a
         client with several connections), blocks at once, and an idle one
         looks once, for `seconds`, before it sleeps. Node decides which
         workers may (pool/busy-poll.ts)."""
@@ -116,7 +117,12 @@ class FrameReader:
             return os.readv(self._fd, [self._chunk])
         began = perf_counter()
         n = os.readv(self._fd, [self._chunk])
-        self._spin_next = perf_counter() - began <= self._spin
+        # A blocked wait includes the wake-up a look would have saved (tens of
+        # microseconds here): judged against the look's length alone, a worker
+        # that once blocked would go on blocking whenever the wake-up took as
+        # long as the client's own turn (hello at one connection on a slowed
+        # machine: 164 us p50 blocking where looking gave 56).
+        self._spin_next = perf_counter() - began <= 2 * self._spin
         return n
 
     def _keep(self, rest):

@@ -69,6 +69,10 @@ class LookingBeforeBlockingTest(unittest.TestCase):
         a frame, after the `first` frames, which were there at once in one read."""
         os.write(self.w, b"".join(frames_of(*first)))
         self.assertEqual([p for _, _, p in self.reader.read_frames()], list(first))
+        return self.a_late_frame(delay)
+
+    def a_late_frame(self, delay):
+        """The CPU time this thread spent in read_frames() waiting `delay` s for a frame."""
         late = threading.Timer(delay, lambda: os.write(self.w, frames_of(b"late")[0]))
         late.start()
         cpu = time.thread_time()
@@ -94,6 +98,20 @@ class LookingBeforeBlockingTest(unittest.TestCase):
         self.assertLess(self.first_frame_then_a_late_one(0.3, (b"one", b"two")), 0.1)
         # A request that comes alone lets it look again.
         self.assertGreater(self.first_frame_then_a_late_one(0.3), 0.03)
+
+    def test_a_blocked_wait_within_twice_its_look_lets_it_look_again(self):
+        # A blocked wait includes the wake-up a look saves: one that took a
+        # little longer than the look itself still says the next may pay.
+        self.reader.spin_before_blocking(0.3)
+        self.first_frame_then_a_late_one(0.4)  # looked 0.3 s in vain, then blocked
+        self.a_late_frame(0.35)  # blocked
+        self.assertGreater(self.a_late_frame(0.15), 0.03)
+
+    def test_a_blocked_wait_over_twice_its_look_keeps_it_blocking(self):
+        self.reader.spin_before_blocking(0.05)
+        self.first_frame_then_a_late_one(0.2)  # looked 0.05 s in vain, then blocked
+        self.a_late_frame(0.2)  # blocked
+        self.assertLess(self.a_late_frame(0.2), 0.05)
 
     def test_told_0_it_never_looks(self):
         self.reader.spin_before_blocking(5.0)
