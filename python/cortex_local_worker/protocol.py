@@ -65,8 +65,8 @@ class FrameReader:
         under a microsecond each time. It is done only while the last wait for a
         request was no longer than `seconds` (twice that when the worker slept
         through it: the wait then includes the wake-up) and that request came
-        alone, so a worker whose requests come further apart, or several to a read (a
-        client with several connections), blocks at once, and an idle one
+        alone, so a worker whose requests come further apart, or several to a
+        read (a client with several connections), blocks at once, and an idle one
         looks once, for `seconds`, before it sleeps. Node decides which
         workers may (pool/busy-poll.ts)."""
         self._spin = seconds
@@ -119,9 +119,9 @@ class FrameReader:
         n = os.readv(self._fd, [self._chunk])
         # A blocked wait includes the wake-up a look would have saved (tens of
         # microseconds here): judged against the look's length alone, a worker
-        # that once blocked would go on blocking whenever the wake-up took as
-        # long as the client's own turn (hello at one connection on a slowed
-        # machine: 164 us p50 blocking where looking gave 56).
+        # that once slept went on sleeping whenever the client's turn and the
+        # wake-up together passed it (hello at one connection on a slowed host:
+        # 160-166 us p50 so, 69-74 looking).
         self._spin_next = perf_counter() - began <= 2 * self._spin
         return n
 
