@@ -248,7 +248,7 @@ export class ApiPool extends EventEmitter {
       release: () => this.admission.release(),
       settled: (task, reply, at) => {
         if (observer === undefined || task.startedAt === 0 || !FROM_PREDICT.has(reply.kind)) return;
-        observer.answered((task.startedAt - task.queuedAt) / 1000, (at - task.startedAt) / 1000);
+        observer.answered((task.startedAt - task.job.queuedAt) / 1000, (at - task.startedAt) / 1000);
       },
       abandoned: (_task, where) => {
         if (where === 'executing') this.#abandoned.executing++;

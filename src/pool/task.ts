@@ -24,14 +24,12 @@ export class Task implements Ticket {
   released = false;
   /** order of sending, to requeue unstarted tasks in the order they came */
   seq = 0;
-  /** performance.now() when it was admitted (the job's), and when a worker started it (0 until then) */
-  readonly queuedAt: number;
+  /** performance.now() when a worker started it (0 until then); the job's queuedAt is when it was admitted */
   startedAt = 0;
   readonly #owner: TaskOwner;
 
   constructor(job: Job, owner: TaskOwner) {
     this.job = job;
-    this.queuedAt = job.queuedAt;
     this.#owner = owner;
   }
 
