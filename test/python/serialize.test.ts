@@ -55,6 +55,12 @@ const cases: [string, Buffer | string, [string, string]][] = [
   ['truncated JSON is a 400 with the standard library message', '{"a": ', ['400', 'invalid JSON payload: Expecting value: line 1 column 7 (char 6)']],
   ['an empty body is a 400', '', ['400', 'the request body is empty: send a JSON payload']],
   ['invalid UTF-8 is a 400', Buffer.from([0x22, 0xff, 0x22]), ['400', "invalid JSON payload: 'utf-8' codec can't decode byte 0xff in position 1: invalid start byte"]],
+  ['JSON whitespace after the value is skipped', '{"a": [1, 2]} \r\n\t', ['ok', "{'a': [1, 2]}"]],
+  ['text after the value is a 400 with the standard library message', '[1, 2] x', ['400', 'invalid JSON payload: Extra data: line 1 column 8 (char 7)']],
+  ['a no-break space after the value is not JSON whitespace', '{"a": 1}\u00a0', ['400', 'invalid JSON payload: Extra data: line 1 column 9 (char 8)']],
+  ['an unterminated string is a 400 with the standard library message', '{"a": "b', ['400', 'invalid JSON payload: Unterminated string starting at: line 1 column 7 (char 6)']],
+  ['a UTF-8-encoded surrogate is kept, as json.loads keeps it', Buffer.from([0x5b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x5d]), ['ok', "['\\ud800']"]],
+  ['a lone "{" is a 400', '{', ['400', 'invalid JSON payload: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)']],
   ['nesting too deep for the parser is a 400, not a crash', '['.repeat(100_000) + ']'.repeat(100_000), ['400', "invalid JSON payload: nested too deeply for the worker's JSON parser"]],
 ];
 
@@ -218,4 +224,67 @@ test('with orjson a prediction is the same bytes as json.dumps writes, or json.d
     ['plain', 'nested', 'scalars', 'top-level string', 'top-level number', 'top-level None', 'with None', 'fixed-range floats', 'wide integer', 'many Nones', 'many strings'],
     'orjson writes these itself, and none of the others',
   );
+});
+
+const LOADS_FUZZ = `
+import json, random
+from cortex_local_worker import serialize
+random.seed(11)
+def value(depth):
+    r = random.random()
+    if depth > 3 or r < 0.4:
+        return random.choice([1, -2.5e3, 0.1, None, True, "a", "\\u00e9", "\\ud800", "x\\"y", float("nan"), 10 ** 30])
+    if r < 0.7:
+        return [value(depth + 1) for _ in range(random.randint(0, 3))]
+    return {random.choice(["k", "", "\\u00e9"]): value(depth + 1) for _ in range(random.randint(0, 3))}
+def outcome(f, body):
+    try:
+        return ["ok", repr(f(body))]
+    except (ValueError, RecursionError) as e:
+        return [type(e).__name__, str(e)]
+differs = []
+kinds = {"ok": 0, "error": 0}
+for _ in range(20000):
+    top = random.choice([[], {}])
+    top = [value(1) for _ in range(random.randint(0, 3))] if isinstance(top, list) else {"k%d" % i: value(1) for i in range(random.randint(0, 3))}
+    text = json.dumps(top, separators=random.choice([(",", ":"), (", ", ": "), (" ,\\n", " :\\t")]), ensure_ascii=random.random() < 0.5)
+    r = random.random()
+    if r < 0.3:
+        text += random.choice([" ", "\\n", "\\r\\n\\t ", "\\u00a0", "x", ",", "}", "]", " 1", "\\u0000"])
+    elif r < 0.45:
+        text = text[: random.randint(1, len(text))]
+    body = text.encode("utf-8", "surrogatepass")
+    expected = outcome(json.loads, body)
+    kinds["ok" if expected[0] == "ok" else "error"] += 1
+    if outcome(serialize._loads, body) != expected:
+        differs.append(text)
+print(json.dumps({"differs": differs[:5], "kinds": kinds}))
+`;
+
+test('the payload reader without json.loads wrappers reads every body as json.loads does, errors included', () => {
+  const out = run(LOADS_FUZZ, null, false);
+  assert.deepEqual(out.differs, []);
+  assert.ok(out.kinds.ok > 5000 && out.kinds.error > 2000, `the random bodies go both ways (${JSON.stringify(out.kinds)})`);
+});
+
+const CIRCULAR = `
+import json
+from cortex_local_worker import serialize
+a = {"x": [1]}
+a["x"].append(a)
+try:
+    serialize.encode_prediction(a)
+    out = ["ok"]
+except ValueError as e:
+    out = ["ValueError", str(e)]
+print(json.dumps({"reused": serialize._reused is not None, "out": out, "after": serialize.encode_prediction({"m": "Hello, cortex!"})[1].decode()}))
+`;
+
+test('the encoder built once reports a circular prediction as json.dumps does, and writes on after it', () => {
+  for (const withOrjson of [false, true]) {
+    const out = run(CIRCULAR, null, withOrjson);
+    assert.equal(out.reused, true, "this Python's C encoder is reused");
+    assert.deepEqual(out.out, ['ValueError', 'Circular reference detected']);
+    assert.equal(out.after, '{"m": "Hello, cortex!"}');
+  }
 });
