@@ -11,12 +11,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { failure, run } from './step.ts';
-import { pidAlive } from '../pid-alive.ts';
+import { installLock } from './install-lock.ts';
 
 export const STATE_DIR = '.cortex-local';
 /** written into a virtualenv once pip succeeded; a folder without it is rebuilt */
 const INSTALLED = '.cortex-local-installed';
-const LOCK_POLL_MS = 500;
 
 export interface RequirementsOptions {
   projectDir: string;
@@ -71,7 +70,7 @@ export async function projectPython(opts: RequirementsOptions): Promise<ProjectP
   } catch (err) {
     return { ok: false, error: `requirements.txt could not be installed: cannot create ${venvs}: ${(err as Error).message}` };
   }
-  const release = await lock(join(venvs, `${hash}.lock`), opts.log);
+  const release = await installLock(join(venvs, `${hash}.lock`), { log: opts.log });
   try {
     // Another server of this project may have installed it while we waited.
     if (existsSync(join(venv, INSTALLED))) return { ok: true, python: venvPython };
@@ -115,36 +114,4 @@ function writeBasePth(venvPython: string, sitePackages: string[]): void {
   const r = spawnSync(venvPython, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${venvPython} could not name its site-packages: ${r.stderr.trim()}`);
   writeFileSync(join(r.stdout.trim(), '_cortex_local_base.pth'), sitePackages.join('\n') + '\n');
-}
-
-/**
- * One server of a project installs at a time: the lock file holds the pid of
- * the one installing; a lock whose process is gone is taken over.
- */
-async function lock(file: string, log: (line: string) => void): Promise<() => void> {
-  let told = false;
-  for (;;) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let holder: number;
-    try {
-      holder = Number(readFileSync(file, 'utf8').trim());
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released just now
-      throw err;
-    }
-    if (!Number.isInteger(holder) || holder <= 0 || !pidAlive(holder)) {
-      rmSync(file, { force: true });
-      continue;
-    }
-    if (!told) {
-      log(`requirements.txt: waiting for process ${holder}, which is installing it for this project`);
-      told = true;
-    }
-    await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
-  }
 }
