@@ -54,7 +54,7 @@ function create(file: string): boolean {
   }
 }
 
-/** The holder's pid; 0 for a file that names none (not ours: taken over); null once it is gone. */
+/** The holder's pid; 0 for a file that names no process (taken over as a dead holder's); null once it is gone. */
 function read(file: string): number | null {
   let text: string;
   try {
