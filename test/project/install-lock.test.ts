@@ -13,9 +13,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'install-lock-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 const module = join(import.meta.dirname, '..', '..', 'src', 'project', 'install-lock.ts');
 
-// Each racer says it is ready, waits for the word to go (all start within a
-// few microseconds of each other), then takes the lock 100 times, noting its
-// entry and exit each time.
+// Each racer says it is ready, waits for the word to go (given to all at
+// once), then takes the lock 100 times, noting its entry and exit each time.
 const RACER = `
 import { appendFileSync, readFileSync } from 'node:fs';
 import { installLock } from ${JSON.stringify(module)};
@@ -35,7 +34,8 @@ for (let i = 0; i < 100; i++) {
 async function race(racers: number, file: string, journal: string): Promise<(number | null)[]> {
   const children = Array.from({ length: racers }, () => spawn(process.execPath, ['--input-type=module', '-e', RACER, file, journal], { stdio: ['pipe', 'pipe', 'inherit'] }));
   const exits = children.map((child) => new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))));
-  await Promise.all(children.map((child) => once(child.stdout, 'data')));
+  // A racer that dies before it is ready fails the test rather than leaving it waiting.
+  await Promise.all(children.map((child, i) => Promise.race([once(child.stdout, 'data'), exits[i].then((code) => Promise.reject(new Error(`a racer exited ${code} before it was ready`)))])));
   for (const child of children) child.stdin.end('go');
   return Promise.all(exits);
 }
