@@ -23,8 +23,7 @@ import type { BackoffOptions } from './pool/backoff.ts';
 import { BusyPollBudget, DEFAULT_BUSY_POLL_US } from './pool/busy-poll.ts';
 import { ResourceLedger, type Gpu } from './pool/ledger.ts';
 import { neverFits } from './pool/never-fits.ts';
-import { IdleTrim } from './idle-trim.ts';
-import { collectAllGarbage } from './v8-gc.ts';
+import { collectAllGarbage, IdleTrim } from './idle-trim.ts';
 
 /** Memory kept back for the OS and the server itself when placing replicas. */
 const MEMORY_RESERVE = 0.1;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IdleTrim } from '../src/idle-trim.ts';
-import { collectAllGarbage } from '../src/v8-gc.ts';
+import { collectAllGarbage, IdleTrim } from '../src/idle-trim.ts';
 
 test('no trim before any traffic, one after traffic stops for idleMs, none while traffic goes on', () => {
   const t = new IdleTrim(10_000);

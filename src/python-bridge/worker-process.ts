@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { pythonRuntimeDir } from '../own-files.ts';
-import { bufferChurn } from '../buffer-churn.ts';
 import { COPY_PAYLOAD_MAX, encodeFrame, encodeHeader, FrameDecoder, Kind } from './frames.ts';
 import { LineSplitter } from './lines.ts';
 
@@ -199,7 +198,6 @@ export class PythonWorker {
       out.write(encodeFrame(id, kind, payload));
       return;
     }
-    bufferChurn.note(payload.length);
     out.write(encodeHeader(payload.length, id, kind));
     out.write(payload);
   }
@@ -207,10 +205,7 @@ export class PythonWorker {
   #onFrame(id: number, kind: number, payload: Buffer): void {
     if (this.#broken) return;
     if (kind === Kind.STARTED && id !== 0) return this.#listener.started(id, this.#readAt);
-    if (REPLY_KINDS.has(kind) && id !== 0) {
-      bufferChurn.note(payload.length);
-      return this.#listener.reply(id, kind, payload, this.#readAt);
-    }
+    if (REPLY_KINDS.has(kind) && id !== 0) return this.#listener.reply(id, kind, payload, this.#readAt);
     if (kind === Kind.READY && id === 0) {
       let info: WorkerReady;
       try {

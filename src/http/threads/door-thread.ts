@@ -3,8 +3,7 @@
 // thread (remote-backend.ts).
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { IdleTrim } from '../../idle-trim.ts';
-import { collectAllGarbage } from '../../v8-gc.ts';
+import { collectAllGarbage, IdleTrim } from '../../idle-trim.ts';
 import { ByteBudget } from '../byte-budget.ts';
 import { FrontDoor } from '../server.ts';
 import type { Batch, Command, Control, DoorThreadData } from './protocol.ts';

@@ -4,7 +4,6 @@
 // change.
 import { performance } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
-import { bufferChurn } from '../../buffer-churn.ts';
 import { Admission } from '../../pool/admission.ts';
 import type { Job, Ticket } from '../../pool/job.ts';
 import type { Reply } from '../../pool/reply.ts';
@@ -95,7 +94,6 @@ export class RemoteBackend implements Backend {
     port.on('message', (m: Batch<ColdDown> | { t: string }) => {
       if (!('hot' in m)) return;
       if (m.hot !== null) {
-        bufferChurn.note(m.hot.byteLength);
         this.#receivedAt = performance.now();
         readDown(m.hot, this.#reply);
       }
@@ -106,7 +104,6 @@ export class RemoteBackend implements Backend {
   dispatch(gate: number, job: Job): Ticket {
     const id = this.#free.pop() ?? this.#jobs.length;
     this.#jobs[id] = job;
-    bufferChurn.note(job.body.length);
     this.outbox.job(id, gate, job.body);
     return {
       abandon: () => {
