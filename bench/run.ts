@@ -31,7 +31,7 @@ const WARMUP_CONNECTIONS = 3;
 /** Above this many cores used by other processes, a cell's figures are flagged. */
 const NOISY_CORES = 0.15;
 
-const ALL_SYSTEMS = ['cortex-local', 'cortex-local-orjson', 'cortex-local-base', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'bare-node-hop-batch', 'bare-bridge', 'direct-pipe', 'direct-pipe-orjson'] as const;
+const ALL_SYSTEMS = ['cortex-local', 'cortex-local-orjson', 'cortex-local-base', 'cortex-local-base-orjson', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'bare-node-hop-batch', 'bare-bridge', 'direct-pipe', 'direct-pipe-orjson'] as const;
 type SystemName = (typeof ALL_SYSTEMS)[number];
 
 const ALL_SCENARIOS = ['hello', 'echo', 'cpu', 'overload', 'startup', 'rss'] as const;
@@ -41,6 +41,7 @@ const DESCRIPTIONS: Record<SystemName, string> = {
   'cortex-local': '`bin/cortex-local serve` (the compiled dist/ when fresh, which setup makes it): node:http front door → pool → framed pipe → Python worker',
   'cortex-local-orjson': 'cortex-local whose worker has orjson (bench/.venv/orjson on its PYTHONPATH): it reads payloads and writes predictions with it where the result is the same bytes (echo only)',
   'cortex-local-base': 'the checkout given by `--baseline DIR`, run the same way: the build cortex-local is compared with (hello, echo)',
+  'cortex-local-base-orjson': 'the checkout given by `--baseline DIR` with orjson in its worker, as cortex-local-orjson: the build cortex-local-orjson is compared with (echo only)',
   'cortex-local-1t': 'cortex-local with `serve --http-threads 1`: the front door on a worker thread of its own, the pools and pipes on the main thread, admitted requests and answers handed over in batched messages (hello only)',
   'cortex-local-2t': 'cortex-local with `serve --http-threads 2`: the front door on 2 worker threads sharing the port (reusePort), admission through shared counters (Atomics) (hello and overload only)',
   fastapi: 'FastAPI + uvicorn (uvloop, httptools) shaped like Cortex 0.15 serve.py: CORS + one http middleware, sync route on a threads_per_worker pool',
@@ -112,8 +113,8 @@ function timing(s: ScenarioName): [number, number] {
 // thread, the bare thread hops), to fit 2 minutes.
 const QUICK_LEAVES_OUT: readonly SystemName[] = ['cortex-local-1t', 'bare-node-hop', 'bare-node-hop-batch'];
 const baseline = opt.baseline === undefined ? undefined : resolve(opt.baseline);
-const systems = (opt.systems?.split(',') ?? ALL_SYSTEMS.filter((s) => !(opt.quick && QUICK_LEAVES_OUT.includes(s)) && (s !== 'cortex-local-base' || baseline !== undefined))) as SystemName[];
-if (systems.includes('cortex-local-base') && baseline === undefined) throw new Error('cortex-local-base runs the checkout given by --baseline DIR');
+const systems = (opt.systems?.split(',') ?? ALL_SYSTEMS.filter((s) => !(opt.quick && QUICK_LEAVES_OUT.includes(s)) && ((s !== 'cortex-local-base' && s !== 'cortex-local-base-orjson') || baseline !== undefined))) as SystemName[];
+for (const s of ['cortex-local-base', 'cortex-local-base-orjson'] as const) if (systems.includes(s) && baseline === undefined) throw new Error(`${s} runs the checkout given by --baseline DIR`);
 for (const s of systems) if (!ALL_SYSTEMS.includes(s)) throw new Error(`unknown system "${s}": one of ${ALL_SYSTEMS.join(', ')}`);
 const wrkThreads = Number(opt['wrk-threads']);
 /** rounds of the cells a target judges, in a full run (roundsOf) */
@@ -360,7 +361,7 @@ for (const name of scenarios) {
     }
     case 'echo': {
       const sc = await loadScenario('echo', 'echo: the payload comes back, 100 B, 100 kB and 1 MB', join(REPO, 'bench', 'apis', 'echo'), {
-        systems: ['cortex-local', 'cortex-local-orjson', 'cortex-local-base', 'fastapi', 'fastapi-min', 'bare-node', 'direct-pipe', 'direct-pipe-orjson'],
+        systems: ['cortex-local', 'cortex-local-orjson', 'cortex-local-base', 'cortex-local-base-orjson', 'fastapi', 'fastapi-min', 'bare-node', 'direct-pipe', 'direct-pipe-orjson'],
         variants: [
           bodyVariant('100 B', jsonOfSize(100), 'a JSON object of 100 bytes'),
           bodyVariant('100 kB', jsonOfSize(100_000), 'a JSON object of 100,000 bytes (1,441 records of 4 fields; Python\'s json.dumps spacing, so the echo answers the same bytes)'),
@@ -431,6 +432,8 @@ function start(system: SystemName, sc: Scenario): Promise<Running> {
       return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'], env: ORJSON_ENV });
     case 'cortex-local-base':
       return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'], root: baseline });
+    case 'cortex-local-base-orjson':
+      return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'], root: baseline, env: ORJSON_ENV });
     case 'cortex-local-1t':
       return startCortex(sc.predictor, { python, cpus, body, nodeOptions: opt['cortex-node-options'], httpThreads: 1 });
     case 'cortex-local-2t':
@@ -465,7 +468,8 @@ function roundsOf(sc: Scenario, system: SystemName): number {
   if (opt.quick) return 1;
   const judgedHere = (s: SystemName) => RATIO_TARGETS.some((t) => t.scenario === sc.name && (t.subject === s || t.other === s)) || FIGURE_TARGETS[sc.name]?.includes(s) === true;
   // An A/B run (--baseline) compares the two builds as often as the targets' systems.
-  return judgedHere(system) || (system === 'cortex-local-base' && judgedHere('cortex-local')) ? JUDGED_ROUNDS : 1;
+  const base = system === 'cortex-local-base' ? 'cortex-local' : system === 'cortex-local-base-orjson' ? 'cortex-local-orjson' : null;
+  return judgedHere(system) || (base !== null && judgedHere(base)) ? JUDGED_ROUNDS : 1;
 }
 
 /** Every system × variant × connection count of a scenario, round-robin, each system as many rounds as roundsOf gives it. */
@@ -917,6 +921,8 @@ function matrixReport(sc: Scenario): string {
     lines.push(
       ...variantRatios(summary, 'cortex-local-base', ['cortex-local'], sc.connections, true,
         `This build against the one given by \`--baseline\` (${baseline ?? ''}), measured in the same run (req/s above 1× and latency below 1× favour this build):`),
+      ...variantRatios(summary, 'cortex-local-base-orjson', ['cortex-local-orjson'], sc.connections, true,
+        `The same with orjson in both builds' workers (req/s above 1× and latency below 1× favour this build):`),
     );
     lines.push(
       ...variantRatios(summary, 'cortex-local', ['cortex-local-1t', 'cortex-local-2t'], sc.connections, true,
