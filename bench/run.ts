@@ -33,6 +33,8 @@ const NOISY_CORES = 0.15;
 
 const ALL_SYSTEMS = ['cortex-local', 'cortex-local-orjson', 'cortex-local-base', 'cortex-local-base-orjson', 'cortex-local-1t', 'cortex-local-2t', 'fastapi', 'fastapi-min', 'bare-node', 'bare-node-2t', 'bare-node-hop', 'bare-node-hop-batch', 'bare-bridge', 'direct-pipe', 'direct-pipe-orjson'] as const;
 type SystemName = (typeof ALL_SYSTEMS)[number];
+/** The systems that run the --baseline checkout, each with the system of this build it is compared with. */
+const BASELINE_OF: Partial<Record<SystemName, SystemName>> = { 'cortex-local-base': 'cortex-local', 'cortex-local-base-orjson': 'cortex-local-orjson' };
 
 const ALL_SCENARIOS = ['hello', 'echo', 'cpu', 'overload', 'startup', 'rss'] as const;
 type ScenarioName = (typeof ALL_SCENARIOS)[number];
@@ -113,8 +115,8 @@ function timing(s: ScenarioName): [number, number] {
 // thread, the bare thread hops), to fit 2 minutes.
 const QUICK_LEAVES_OUT: readonly SystemName[] = ['cortex-local-1t', 'bare-node-hop', 'bare-node-hop-batch'];
 const baseline = opt.baseline === undefined ? undefined : resolve(opt.baseline);
-const systems = (opt.systems?.split(',') ?? ALL_SYSTEMS.filter((s) => !(opt.quick && QUICK_LEAVES_OUT.includes(s)) && ((s !== 'cortex-local-base' && s !== 'cortex-local-base-orjson') || baseline !== undefined))) as SystemName[];
-for (const s of ['cortex-local-base', 'cortex-local-base-orjson'] as const) if (systems.includes(s) && baseline === undefined) throw new Error(`${s} runs the checkout given by --baseline DIR`);
+const systems = (opt.systems?.split(',') ?? ALL_SYSTEMS.filter((s) => !(opt.quick && QUICK_LEAVES_OUT.includes(s)) && (BASELINE_OF[s] === undefined || baseline !== undefined))) as SystemName[];
+for (const s of systems) if (BASELINE_OF[s] !== undefined && baseline === undefined) throw new Error(`${s} runs the checkout given by --baseline DIR`);
 for (const s of systems) if (!ALL_SYSTEMS.includes(s)) throw new Error(`unknown system "${s}": one of ${ALL_SYSTEMS.join(', ')}`);
 const wrkThreads = Number(opt['wrk-threads']);
 /** rounds of the cells a target judges, in a full run (roundsOf) */
@@ -468,8 +470,8 @@ function roundsOf(sc: Scenario, system: SystemName): number {
   if (opt.quick) return 1;
   const judgedHere = (s: SystemName) => RATIO_TARGETS.some((t) => t.scenario === sc.name && (t.subject === s || t.other === s)) || FIGURE_TARGETS[sc.name]?.includes(s) === true;
   // An A/B run (--baseline) compares the two builds as often as the targets' systems.
-  const base = system === 'cortex-local-base' ? 'cortex-local' : system === 'cortex-local-base-orjson' ? 'cortex-local-orjson' : null;
-  return judgedHere(system) || (base !== null && judgedHere(base)) ? JUDGED_ROUNDS : 1;
+  const base = BASELINE_OF[system];
+  return judgedHere(system) || (base !== undefined && judgedHere(base)) ? JUDGED_ROUNDS : 1;
 }
 
 /** Every system × variant × connection count of a scenario, round-robin, each system as many rounds as roundsOf gives it. */
