@@ -11,6 +11,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { directBodies, readBody } from '../../src/http/body-reader.ts';
+import { byteLength } from '../../src/bytes.ts';
 import { endWithBody } from '../../src/http/responses.ts';
 import { answerHead } from './answer-head.ts';
 import { oneWorker } from './one-worker.ts';
@@ -45,7 +46,7 @@ const worker = oneWorker(
           else {
             const id = free.pop() ?? next++;
             waiting[id] = res;
-            worker.send(id, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+            worker.send(id, chunks.length === 1 ? chunks[0] : chunks);
           }
           return true;
         });
@@ -59,9 +60,10 @@ const worker = oneWorker(
       const res = waiting[id] as ServerResponse;
       waiting[id] = undefined;
       free.push(id);
-      res.writeHead(200, answerHead(payload.length));
+      const length = byteLength(payload);
+      res.writeHead(200, answerHead(length));
       // As cortex-local writes an answer: a short one as a string, with the head in one write.
-      endWithBody(res, payload);
+      endWithBody(res, payload, length);
     },
   },
 );

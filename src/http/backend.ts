@@ -8,6 +8,7 @@
 // re-routes them): the backend's `gates` is the routing table now, replaced
 // whole, and each gate keeps an id for its API's life, never reused, by which
 // requests in flight and answers find it.
+import { joined, type Bytes } from '../bytes.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Tracker } from '../metrics/tracker.ts';
 import type { Job, Ticket } from '../pool/job.ts';
@@ -71,7 +72,7 @@ class TrackedJob implements Job {
     this.#tracker = tracker;
   }
 
-  get body(): Buffer {
+  get body(): Bytes {
     return this.#job.body;
   }
 
@@ -81,7 +82,7 @@ class TrackedJob implements Job {
 
   reply(reply: Reply, at: number): void {
     this.#job.reply(reply, at);
-    if (reply.kind === 'prediction') this.#tracker.observe(reply.contentType === 'application/json' ? reply.body.toString('utf8') : null);
+    if (reply.kind === 'prediction') this.#tracker.observe(reply.contentType === 'application/json' ? joined(reply.body).toString('utf8') : null);
   }
 }
 

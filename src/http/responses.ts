@@ -9,6 +9,7 @@
 // Authorization among them by name, as a wildcard does not cover it.
 import { Buffer } from 'node:buffer';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { byteLength, isParts, joined, type Bytes } from '../bytes.ts';
 
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -83,28 +84,41 @@ export function sendRefusal(res: ServerResponse, prefix: string, requestId: stri
  */
 const WITH_HEAD_MAX = 1024;
 
-/** Ends an answer whose head is written with `data` as its body, short bodies as a string (above). */
-export function endWithBody(res: ServerResponse, data: Buffer): void {
-  if (data.length <= WITH_HEAD_MAX) res.end(data.toString('latin1'), 'latin1');
-  else res.end(data);
+/**
+ * Ends an answer whose head is written with `data` as its body `length`
+ * bytes long, short bodies as a string (above), one in parts part by part,
+ * all in one write of the socket.
+ */
+export function endWithBody(res: ServerResponse, data: Bytes, length = byteLength(data)): void {
+  if (length <= WITH_HEAD_MAX) {
+    res.end(joined(data).toString('latin1'), 'latin1');
+  } else if (!isParts(data)) {
+    res.end(data);
+  } else {
+    res.cork();
+    for (let i = 0; i < data.length - 1; i++) res.write(data[i]);
+    res.end(data[data.length - 1]);
+    res.uncork();
+  }
 }
 
 /** A prediction: `data` as predict() gave it; `cors` as for sendRefusal. */
-export function sendRaw(res: ServerResponse, status: number, contentType: string, data: Buffer, requestId: string, cors: boolean): void {
+export function sendRaw(res: ServerResponse, status: number, contentType: string, data: Bytes, requestId: string, cors: boolean): void {
   if (res.headersSent || res.destroyed) return;
+  const length = byteLength(data);
   // As a flat list: node:http walks an object's keys and checks each is its own.
   if (cors) {
     res.writeHead(status, [
       'access-control-allow-origin', '*',
       'access-control-expose-headers', 'x-request-id, retry-after',
       'content-type', contentType,
-      'content-length', data.length,
+      'content-length', length,
       'x-request-id', requestId,
     ]);
   } else {
-    res.writeHead(status, ['content-type', contentType, 'content-length', data.length, 'x-request-id', requestId]);
+    res.writeHead(status, ['content-type', contentType, 'content-length', length, 'x-request-id', requestId]);
   }
-  endWithBody(res, data);
+  endWithBody(res, data, length);
 }
 
 /**

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { joined, type Bytes } from '../bytes.ts';
 import type { Ticket } from '../pool/job.ts';
 import type { Reply } from '../pool/reply.ts';
 import { isAdminAnswer, isAdminPath, isLoopbackAddress, MAX_ADMIN_BODY, parseAdminRequest } from './admin.ts';
@@ -326,7 +327,7 @@ export class FrontDoor {
       if (!reading) return true;
       if (chunk === null) {
         stopReading();
-        ticket = this.#admit(route, res, callerId, cors, requestId, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size), query);
+        ticket = this.#admit(route, res, callerId, cors, requestId, chunks.length === 1 ? chunks[0] : chunks, query);
         return true;
       }
       size += chunk.length;
@@ -351,7 +352,7 @@ export class FrontDoor {
   }
 
   /** A prediction request whose body has arrived: admitted and dispatched, or refused (null). */
-  #admit(route: Route, res: ServerResponse, callerId: string | undefined, cors: boolean, requestId: string, body: Buffer, query: string): Ticket | null {
+  #admit(route: Route, res: ServerResponse, callerId: string | undefined, cors: boolean, requestId: string, body: Bytes, query: string): Ticket | null {
     if (this.#closing) {
       this.#refuse(route, res, callerId, cors, RefusedFor.Closing);
       return null;
@@ -366,7 +367,7 @@ export class FrontDoor {
     const index = gate.id;
     const backend = this.#backend;
     const debug = wantsDebug(query);
-    if (debug) backend.log(`[${api}] request ${forLog(requestId)} payload: ${forLog(body.toString('utf8'))}`);
+    if (debug) backend.log(`[${api}] request ${forLog(requestId)} payload: ${forLog(joined(body).toString('utf8'))}`);
     const finish = (status: number, at: number) => backend.answered(index, status, (at - started) / 1000);
     return gate.dispatch({
       body,
@@ -374,7 +375,7 @@ export class FrontDoor {
       reply: (reply: Reply, at: number) => {
         switch (reply.kind) {
           case 'prediction':
-            if (debug) backend.log(`[${api}] request ${forLog(requestId)} prediction: ${forLog(reply.body.toString('utf8'))}`);
+            if (debug) backend.log(`[${api}] request ${forLog(requestId)} prediction: ${forLog(joined(reply.body).toString('utf8'))}`);
             sendRaw(res, 200, reply.contentType, reply.body, requestId, cors);
             return finish(200, at);
           case 'bad-request':

@@ -1,9 +1,11 @@
 // A prediction request as the front door hands it to the pool, and the ticket
 // it gets back.
+import type { Bytes } from '../bytes.ts';
 import type { Reply } from './reply.ts';
 
 export interface Job {
-  readonly body: Buffer;
+  /** as it arrived: in the chunks it was read in, not joined (src/bytes.ts) */
+  readonly body: Bytes;
   /** performance.now() when it was admitted: the front door's one clock reading for it */
   readonly queuedAt: number;
   /**

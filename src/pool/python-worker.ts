@@ -1,5 +1,6 @@
 // The spawn function of the server: a Python worker process
 // (python-bridge/worker-process.ts) reporting in the pool's terms.
+import { joined, type Bytes } from '../bytes.ts';
 import { Kind } from '../python-bridge/frames.ts';
 import { PythonWorker, type WorkerSpec } from '../python-bridge/worker-process.ts';
 import type { Reply } from './reply.ts';
@@ -25,18 +26,18 @@ export function pythonWorker(spec: WorkerSpec): SpawnWorker {
   };
 }
 
-function toReply(kind: number, payload: Buffer): Reply | null {
+function toReply(kind: number, payload: Bytes): Reply | null {
   switch (kind) {
     case Kind.RESULT_JSON:
       return { kind: 'prediction', contentType: 'application/json', body: payload };
     case Kind.RESULT_BYTES:
       return { kind: 'prediction', contentType: 'application/octet-stream', body: payload };
     case Kind.BAD_REQUEST:
-      return { kind: 'bad-request', message: payload.toString('utf8') };
+      return { kind: 'bad-request', message: joined(payload).toString('utf8') };
     default: {
       let parsed: { error?: unknown; traceback?: unknown };
       try {
-        parsed = JSON.parse(payload.toString('utf8')) as { error?: unknown; traceback?: unknown };
+        parsed = JSON.parse(joined(payload).toString('utf8')) as { error?: unknown; traceback?: unknown };
       } catch {
         return null;
       }

@@ -10,6 +10,7 @@
 // a worker must not walk through the pool crashing others); the ones it had
 // not started go back to the API's queue.
 import { performance } from 'node:perf_hooks';
+import type { Bytes } from '../bytes.ts';
 import { PredictTimeoutError, WorkerCrashedError } from '../errors.ts';
 import type { WorkerExit } from '../python-bridge/worker-process.ts';
 import type { BusyPollBudget, BusyPoller } from './busy-poll.ts';
@@ -22,7 +23,7 @@ import type { Timers } from './timers.ts';
 export interface WorkerProcess extends BusyPoller {
   readonly pid: number | undefined;
   /** sends request `id` (ids are the slot's own, from 1) */
-  send(id: number, body: Buffer): void;
+  send(id: number, body: Bytes): void;
   /** asks it to answer what it has and exit */
   shutdown(): void;
   /** signals its process group */

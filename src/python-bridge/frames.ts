@@ -2,6 +2,7 @@
 // beside this file; mirror: python/cortex_local_worker/protocol.py).
 
 import { Buffer } from 'node:buffer';
+import { byteLength, copyInto, type Bytes } from '../bytes.ts';
 
 export const HEADER_SIZE = 9;
 
@@ -32,12 +33,13 @@ export function encodeHeader(length: number, id: number, kind: number): Buffer {
 export const COPY_PAYLOAD_MAX = 4096;
 
 /** A whole frame in one buffer (for payloads up to COPY_PAYLOAD_MAX). */
-export function encodeFrame(id: number, kind: number, payload: Buffer): Buffer {
-  const frame = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
-  frame.writeUInt32LE(payload.length, 0);
+export function encodeFrame(id: number, kind: number, payload: Bytes): Buffer {
+  const length = byteLength(payload);
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + length);
+  frame.writeUInt32LE(length, 0);
   frame.writeUInt32LE(id, 4);
   frame[8] = kind;
-  payload.copy(frame, HEADER_SIZE);
+  copyInto(payload, frame, HEADER_SIZE);
   return frame;
 }
 
@@ -51,18 +53,21 @@ const EMPTY = Buffer.alloc(0);
  */
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
-export type FrameHandler = (id: number, kind: number, payload: Buffer) => void;
+export type FrameHandler = (id: number, kind: number, payload: Bytes) => void;
 
 /**
  * Turns a stream of chunks into frames. Payloads that lie whole inside one
- * chunk are handed out as views of it (no copy); a frame split across chunks
- * is assembled once, when its last byte has arrived (a 5 MB body read in
- * 64 KiB chunks is copied once, not once per chunk).
+ * chunk are handed out as views of it (no copy). A frame split across chunks
+ * is handed out when its last byte has arrived: up to COPY_PAYLOAD_MAX bytes
+ * joined (a copy costs less than the parts would downstream), larger ones as
+ * the views of the chunks it came in, never joined here (a 1 MB answer read
+ * in 64 KiB chunks is not copied at all on its way to the client's socket).
  */
 export class FrameDecoder {
+  /** the chunks holding the start of a frame whose end has not arrived */
   #parts: Buffer[] = [];
   #buffered = 0;
-  /** bytes needed before #parts can yield a frame (a header, or a whole frame) */
+  /** bytes needed before #parts can yield a frame: a header, or a whole frame once the header is known */
   #need = HEADER_SIZE;
   readonly #onFrame: FrameHandler;
   readonly #onMalformed: (reason: string) => void;
@@ -82,9 +87,9 @@ export class FrameDecoder {
       this.#parts.push(chunk);
       this.#buffered += chunk.length;
       if (this.#buffered < this.#need) return;
-      chunk = Buffer.concat(this.#parts, this.#buffered);
-      this.#parts = [];
-      this.#buffered = 0;
+      const rest = this.#split();
+      if (rest === null) return;
+      chunk = rest;
     }
     let pos = 0;
     const end = chunk.length;
@@ -96,15 +101,43 @@ export class FrameDecoder {
       this.#onFrame(chunk.readUInt32LE(pos + 4), chunk[pos + 8], length === 0 ? EMPTY : chunk.subarray(pos + HEADER_SIZE, stop));
       pos = stop;
     }
-    if (pos < end) {
-      const rest = chunk.subarray(pos);
-      this.#parts.push(rest);
-      this.#buffered = rest.length;
-      this.#need = rest.length >= HEADER_SIZE ? HEADER_SIZE + rest.readUInt32LE(0) : HEADER_SIZE;
-      if (this.#need - HEADER_SIZE > this.#maxLength) this.#malformed(this.#need - HEADER_SIZE);
-    } else {
-      this.#need = HEADER_SIZE;
+    this.#need = HEADER_SIZE;
+    if (pos === end) return;
+    const start = chunk.subarray(pos);
+    this.#parts.push(start);
+    this.#buffered = start.length;
+    if (start.length >= HEADER_SIZE) this.#known(start);
+  }
+
+  /**
+   * #parts hold #need bytes or more: the header, made whole, or the frame.
+   * Hands the frame out; returns what followed it in the last chunk (to be
+   * read for whole frames), or null when nothing is left to read now.
+   */
+  #split(): Buffer | null {
+    const parts = this.#parts;
+    const head = parts[0].length >= HEADER_SIZE ? parts[0] : Buffer.concat(parts, HEADER_SIZE);
+    if (this.#need === HEADER_SIZE) {
+      this.#known(head);
+      if (this.#broken || this.#buffered < this.#need) return null;
     }
+    const need = this.#need;
+    const last = parts[parts.length - 1];
+    const rest = last.subarray(last.length - (this.#buffered - need));
+    this.#parts = [];
+    this.#buffered = 0;
+    this.#need = HEADER_SIZE;
+    const length = need - HEADER_SIZE;
+    const payload = length <= COPY_PAYLOAD_MAX ? Buffer.concat(parts, need).subarray(HEADER_SIZE) : views(parts, HEADER_SIZE, need);
+    this.#onFrame(head.readUInt32LE(4), head[8], payload);
+    return rest.length > 0 ? rest : null;
+  }
+
+  /** The frame's header is whole in `head`: how many bytes the frame needs. */
+  #known(head: Buffer): void {
+    const length = head.readUInt32LE(0);
+    if (length > this.#maxLength) return this.#malformed(length);
+    this.#need = HEADER_SIZE + length;
   }
 
   #malformed(length: number): void {
@@ -113,4 +146,18 @@ export class FrameDecoder {
     this.#buffered = 0;
     this.#onMalformed(`a frame header announces ${length} bytes, over the ${this.#maxLength}-byte maximum`);
   }
+}
+
+/** Views of the bytes `from` up to `to` of `parts` taken as one sequence. */
+function views(parts: readonly Buffer[], from: number, to: number): Buffer[] {
+  const out: Buffer[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    const start = Math.max(from - offset, 0);
+    const stop = Math.min(to - offset, part.length);
+    if (stop > start) out.push(start === 0 && stop === part.length ? part : part.subarray(start, stop));
+    offset += part.length;
+    if (offset >= to) break;
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { Buffer } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
+import { byteLength, isParts, joined, type Bytes } from '../bytes.ts';
 import { pythonRuntimeDir } from '../own-files.ts';
 import { COPY_PAYLOAD_MAX, encodeFrame, encodeHeader, FrameDecoder, Kind } from './frames.ts';
 import { LineSplitter } from './lines.ts';
@@ -66,7 +67,7 @@ export interface WorkerListener {
    */
   started(id: number, at: number): void;
   /** a reply frame (kind RESULT_JSON, RESULT_BYTES, BAD_REQUEST or PREDICT_ERROR) */
-  reply(id: number, kind: number, payload: Buffer, at: number): void;
+  reply(id: number, kind: number, payload: Bytes, at: number): void;
   /**
    * Complete lines of the worker's stdout or stderr (lines.ts). A promise
    * returned means the log is full: that stream is not read (and the worker
@@ -160,7 +161,7 @@ export class PythonWorker {
   }
 
   /** Sends request `id`; the worker answers STARTED, then one reply, unless it dies first. */
-  send(id: number, body: Buffer): void {
+  send(id: number, body: Bytes): void {
     this.#send(id, Kind.PREDICT, body);
   }
 
@@ -181,7 +182,7 @@ export class PythonWorker {
     this.#signalGroup(signal);
   }
 
-  #send(id: number, kind: number, payload: Buffer): void {
+  #send(id: number, kind: number, payload: Bytes): void {
     const out = this.#toWorker;
     if (out === null || this.#exited || out.destroyed) return;
     // Requests written in the same turn of the event loop go out in one
@@ -194,29 +195,32 @@ export class PythonWorker {
         out.uncork();
       });
     }
-    if (payload.length <= COPY_PAYLOAD_MAX) {
+    const length = byteLength(payload);
+    if (length <= COPY_PAYLOAD_MAX) {
       out.write(encodeFrame(id, kind, payload));
       return;
     }
-    out.write(encodeHeader(payload.length, id, kind));
-    out.write(payload);
+    out.write(encodeHeader(length, id, kind));
+    if (!isParts(payload)) out.write(payload);
+    else for (const part of payload) out.write(part);
   }
 
-  #onFrame(id: number, kind: number, payload: Buffer): void {
+  #onFrame(id: number, kind: number, payload: Bytes): void {
     if (this.#broken) return;
     if (kind === Kind.STARTED && id !== 0) return this.#listener.started(id, this.#readAt);
     if (REPLY_KINDS.has(kind) && id !== 0) return this.#listener.reply(id, kind, payload, this.#readAt);
     if (kind === Kind.READY && id === 0) {
+      const text = joined(payload);
       let info: WorkerReady;
       try {
-        info = JSON.parse(payload.toString('utf8')) as WorkerReady;
+        info = JSON.parse(text.toString('utf8')) as WorkerReady;
       } catch {
-        return this.#malformed(`its READY frame is not JSON: ${JSON.stringify(payload.subarray(0, 80).toString('latin1'))}`);
+        return this.#malformed(`its READY frame is not JSON: ${JSON.stringify(text.subarray(0, 80).toString('latin1'))}`);
       }
       return this.#listener.ready(info);
     }
-    if (kind === Kind.INIT_ERROR && id === 0) return this.#listener.initError(payload.toString('utf8'));
-    this.#malformed(`a frame of unknown kind ${kind} (request id ${id}, ${payload.length} bytes)`);
+    if (kind === Kind.INIT_ERROR && id === 0) return this.#listener.initError(joined(payload).toString('utf8'));
+    this.#malformed(`a frame of unknown kind ${kind} (request id ${id}, ${byteLength(payload)} bytes)`);
   }
 
   #malformed(reason: string): void {

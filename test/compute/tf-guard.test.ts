@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
+import { joined } from '../../src/bytes.ts';
 import { ApiPool } from '../../src/pool/api-pool.ts';
 import { ResourceLedger } from '../../src/pool/ledger.ts';
 import { makeApi } from '../helpers/api.ts';
@@ -18,7 +19,7 @@ function predictOnce(pool: ApiPool): Promise<unknown> {
     pool.dispatch({
       body: Buffer.from('{}'),
       queuedAt: performance.now(),
-      reply: (r) => (r.kind === 'prediction' ? resolve(JSON.parse(r.body.toString())) : reject(new Error(JSON.stringify(r)))),
+      reply: (r) => (r.kind === 'prediction' ? resolve(JSON.parse(joined(r.body).toString())) : reject(new Error(JSON.stringify(r)))),
     });
   });
 }

@@ -2,6 +2,7 @@
 // plays the worker's part (ready, started, a reply, a death) and reads what the
 // pool did (requests sent, signals, answers).
 import { performance } from 'node:perf_hooks';
+import { joined, type Bytes } from '../../src/bytes.ts';
 import type { WorkerExit } from '../../src/python-bridge/worker-process.ts';
 import type { Job } from '../../src/pool/job.ts';
 import type { Reply } from '../../src/pool/reply.ts';
@@ -25,8 +26,8 @@ export class FakeWorker implements WorkerProcess {
     this.events = events;
   }
 
-  send(id: number, body: Buffer): void {
-    this.sent.push({ id, body: body.toString() });
+  send(id: number, body: Bytes): void {
+    this.sent.push({ id, body: joined(body).toString() });
   }
 
   shutdown(): void {

@@ -92,3 +92,31 @@ test('a corrupt record is an error naming where it is, not a silent skip', () =>
   assert.throws(() => readUp(new Uint8Array([9]), { job() {}, cancel() {}, release() {}, answered() {} }), /unknown record 9 at byte 0/);
   assert.throws(() => readDown(new Uint8Array([2]), () => {}), /unknown record 2 at byte 0/);
 });
+
+test('a body and an answer in parts travel as their bytes in order', () => {
+  const up = collect<ColdUp>();
+  const outUp = new UpOutbox(up.post, up.schedule);
+  outUp.job(1, 2, [Buffer.from('{"a": '), Buffer.from('[1, 2'), Buffer.from(']}')]);
+  outUp.release(2);
+  up.turn();
+  const seen: unknown[] = [];
+  readUp(up.posted[0].batch.hot as Uint8Array, {
+    job: (id, gate, body) => seen.push(['job', id, gate, body.toString()]),
+    cancel: () => {},
+    release: (gate) => seen.push(['release', gate]),
+    answered: () => {},
+  });
+  assert.deepEqual(seen, [['job', 1, 2, '{"a": [1, 2]}'], ['release', 2]]);
+
+  const down = collect<ColdDown>();
+  const outDown = new DownOutbox(down.post, down.schedule);
+  outDown.reply(4, { kind: 'prediction', contentType: 'application/json', body: [Buffer.from('{"b"'), Buffer.from(': 3}')] });
+  outDown.reply(5, { kind: 'unavailable', message: 'after it' });
+  down.turn();
+  const got: [number, Reply][] = [];
+  readDown(down.posted[0].batch.hot as Uint8Array, (id, reply) => got.push([id, reply]));
+  assert.deepEqual(got, [
+    [4, { kind: 'prediction', contentType: 'application/json', body: Buffer.from('{"b": 3}') }],
+    [5, { kind: 'unavailable', message: 'after it' }],
+  ]);
+});

@@ -6,6 +6,7 @@
 // more than the HTTP parsing the threads take off it. Rare messages (logs,
 // status queries) travel beside them as plain objects.
 import { Buffer } from 'node:buffer';
+import { byteLength, copyInto, type Bytes } from '../../bytes.ts';
 import type { Reply } from '../../pool/reply.ts';
 import type { AdminRequest } from '../admin.ts';
 
@@ -95,7 +96,7 @@ const REPLY = 1;
 
 const REPLY_KINDS = ['json', 'bytes', 'bad-request', 'predict-error', 'worker-crashed', 'timed-out', 'unavailable'] as const;
 
-function encodeReply(reply: Reply): [number, Uint8Array] {
+function encodeReply(reply: Reply): [number, Bytes] {
   switch (reply.kind) {
     case 'prediction':
       return [reply.contentType === 'application/json' ? 0 : 1, reply.body];
@@ -201,14 +202,15 @@ export class Outbox<Cold> {
 }
 
 export class UpOutbox extends Outbox<ColdUp> {
-  job(id: number, gate: number, body: Uint8Array): void {
-    const at = this.reserve(13 + body.length);
+  job(id: number, gate: number, body: Bytes): void {
+    const length = byteLength(body);
+    const at = this.reserve(13 + length);
     const b = this.buf;
     b[at] = JOB;
     b.writeUInt32LE(id, at + 1);
     b.writeUInt32LE(gate, at + 5);
-    b.writeUInt32LE(body.length, at + 9);
-    b.set(body, at + 13);
+    b.writeUInt32LE(length, at + 9);
+    copyInto(body, b, at + 13);
   }
 
   cancel(id: number): void {
@@ -236,13 +238,14 @@ export class UpOutbox extends Outbox<ColdUp> {
 export class DownOutbox extends Outbox<ColdDown> {
   reply(id: number, reply: Reply): void {
     const [kind, payload] = encodeReply(reply);
-    const at = this.reserve(10 + payload.length);
+    const length = byteLength(payload);
+    const at = this.reserve(10 + length);
     const b = this.buf;
     b[at] = REPLY;
     b.writeUInt32LE(id, at + 1);
     b[at + 5] = kind;
-    b.writeUInt32LE(payload.length, at + 6);
-    b.set(payload, at + 10);
+    b.writeUInt32LE(length, at + 6);
+    copyInto(payload, b, at + 10);
   }
 }
 
