@@ -935,7 +935,7 @@ function matrixReport(sc: Scenario): string {
     if (cpu) {
       const own = summary.get(`cortex-local@${sc.connections[0]}`);
       const result = own === undefined ? '–' : judgeFigure('7', `cpu, ${own.connections} conns: cortex-local`, `≥ 95 % of ${limit} req/s`, `${((100 * own.load.rps) / limit).toFixed(1)} %`, own.load.rps >= 0.95 * limit, own.otherCores >= NOISY_CORES);
-      lines.push(`Physical limit: ${sc.predictor.workers} workers / ${sc.predictor.config.cpu_ms ?? 5} ms of CPU = ${limit} req/s, which needs both cores for the predictor alone; the server around it and wrk share the same 2 cores, so no system can reach it here. Target (issue 7): ≥ 95 %: **${result}**.`, '');
+      lines.push(`Physical limit: ${sc.predictor.workers} workers / ${sc.predictor.config.cpu_ms ?? 5} ms of CPU = ${limit} req/s, which needs both cores for the predictor alone; the server around it and wrk share the same 2 cores, so no system can reach it here; what the server around it costs per request at this pace on a virtual machine: \`bench/results/perf-findings.md\` §5 (\`bench/paced.py\`). Target (issue 7): ≥ 95 %: **${result}**.`, '');
     }
   }
   return lines.join('\n');
