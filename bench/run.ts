@@ -34,8 +34,8 @@ const WARMUP_CONNECTIONS = 3;
  * traffic. Hello at 1 connection, 6 s measured after 3 sets of 1 s: 30-47
  * optimizing compilations in the cell (V8's compiler thread busy for ms at a
  * time, on a CPU the worker or Node then waits for) and p99 0.9-1.5 ms; after
- * 3 sets of 4 s, 2-6 and 0.31-0.61 ms. bare node:http and uvicorn did not
- * move (perf-findings.md §2).
+ * 12 s of it (3 x 4, 6 x 2 or 12 x 1 s), 1-11 and 0.31-0.61 ms. bare
+ * node:http and uvicorn did not move (perf-findings.md §2).
  */
 const FIRST_WARMUP_S: Partial<Record<ScenarioName, number>> = { hello: 4 };
 
