@@ -39,6 +39,11 @@ const WARMUP_CONNECTIONS = 3;
  */
 const FIRST_WARMUP_S: Partial<Record<ScenarioName, number>> = { hello: 4 };
 
+/** Seconds of each warm-up set before a server's first cell (--quick keeps its short cells). */
+function firstWarmupS(sc: Scenario): number {
+  return opt.quick ? sc.warmup : Math.max(sc.warmup, FIRST_WARMUP_S[sc.name] ?? 0);
+}
+
 /** Above this many cores used by other processes, a cell's figures are flagged. */
 const NOISY_CORES = 0.15;
 
@@ -507,7 +512,7 @@ async function matrix(sc: Scenario): Promise<void> {
             // connections, one after another: V8 re-optimizes node:http's code
             // when the second connection comes (perf-findings.md §2).
             const warmRuns = warmup === 0 ? 0 : first ? WARMUP_CONNECTIONS : 1;
-            const warmFor = first && !opt.quick ? Math.max(warmup, FIRST_WARMUP_S[sc.name] ?? 0) : warmup;
+            const warmFor = first ? firstWarmupS(sc) : warmup;
             first = false;
             log(`${sc.name}${sc.variants.length > 1 ? ` ${v.label}` : ''}: ${system}, ${c} connection${c === 1 ? '' : 's'}, warm-up ${warmRuns > 1 ? `${warmRuns} × ` : ''}${warmFor}s, ${sc.duration}s measured`);
             const w = { url: server.url, bodyFile: v.bodyFile, connections: c, threads: wrkThreads, cpus: opt['wrk-cpus'] };
@@ -894,7 +899,7 @@ function scenarioHeader(sc: Scenario): string[] {
   const p = sc.predictor;
   return [
     `Predictor: \`${relative(p.path)}\` as API \`${p.name}\` of \`${relative(join(sc.apiDir, 'cortex.yaml'))}\` (${sc.replicas}; workers_per_replica ${p.workers}, threads_per_worker ${p.threads}${sc.limitConcurrency !== undefined ? `, max_replica_concurrency ${sc.maxConcurrency}` : ''}${Object.keys(p.config).length > 0 ? `; config \`${JSON.stringify(p.config)}\`` : ''}).`,
-    `Load: wrk, ${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}, keep-alive, ${sc.warmup} s warm-up${opt.quick ? ' (on the first cell of each server only: --quick)' : ''} (a server's first cell: ${WARMUP_CONNECTIONS} sets of connections one after another, ${opt.quick ? sc.warmup : Math.max(sc.warmup, FIRST_WARMUP_S[sc.name] ?? 0)} s each) then ${sc.duration} s measured per cell, ${roundsText(sc)}.`,
+    `Load: wrk, ${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}, keep-alive, ${sc.warmup} s warm-up${opt.quick ? ' (on the first cell of each server only: --quick)' : ''} (a server's first cell: ${WARMUP_CONNECTIONS} sets of connections one after another, ${firstWarmupS(sc)} s each) then ${sc.duration} s measured per cell, ${roundsText(sc)}.`,
     '',
   ];
 }
