@@ -66,7 +66,9 @@ for _ in $(seq 1 "$ROUNDS"); do
   "$PY" bench/baselines/fastapi_server.py --predictor bench/apis/hello/predictor.py --config '{"greeting":"Hello"}' \
     --endpoint /hello --port "$port" --workers 1 --threads 1 --style minimal > "$TMP/server.log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 300); do curl -s -o /dev/null -X POST -d '{"name": "x"}' "http://127.0.0.1:$port/hello" && break; sleep 0.2; done
+  up=no
+  for _ in $(seq 1 300); do curl -s -o /dev/null -X POST -d '{"name": "x"}' "http://127.0.0.1:$port/hello" && { up=yes; break; }; sleep 0.2; done
+  [ $up = yes ] || { echo "fastapi-min did not answer:" >&2; cat "$TMP/server.log" >&2; exit 1; }
   measure fastapi-min "$port"
   kill $pid; wait $pid || true
 done
