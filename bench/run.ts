@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.ts';
 import { measurePace, paceSpread, type Pace } from './lib/pace.ts';
 import { busyCores, MachineWatcher, TreeWatcher, sampleTree } from './lib/proctree.ts';
-import { NODE_FLAGS, REPO, spawnServer, startBareBridge, startBareNode, startCortex, startFastapi, stopTree, type PredictorSpec, type Running } from './lib/systems.ts';
+import { NODE_FLAGS, predictorSpec, REPO, spawnServer, startBareBridge, startBareNode, startCortex, startFastapi, stopTree, type PredictorSpec, type Running } from './lib/systems.ts';
 import { runWrk, type LoadResult } from './lib/wrk.ts';
 import { distIsFresh, ORJSON_DIR, setup, VENV_PYTHON } from './setup.ts';
 
@@ -203,21 +203,14 @@ function bodyVariant(label: string, body: Buffer, what: string): Variant {
 async function loadScenario(name: ScenarioName, title: string, apiDir: string, rest: Omit<Scenario, 'name' | 'title' | 'apiDir' | 'predictor' | 'replicas' | 'maxConcurrency' | 'warmup' | 'duration'>): Promise<Scenario> {
   const config = await loadConfig(apiDir);
   const api = config.apis[0];
-  if (api.predictor.type !== 'python') throw new Error(`bench serves python predictors; ${api.name} is ${api.predictor.type}`);
+  const predictor = predictorSpec(config, api);
   const a = api.autoscaling;
   const [warmup, duration] = timing(name);
   return {
     name,
     title,
     apiDir,
-    predictor: {
-      dir: config.projectDir,
-      path: resolve(config.projectDir, api.predictor.path),
-      name: api.name,
-      config: api.predictor.config,
-      workers: a.workers_per_replica,
-      threads: a.threads_per_worker,
-    },
+    predictor,
     replicas: a.min_replicas === a.max_replicas ? `${a.min_replicas} replica${a.min_replicas === 1 ? '' : 's'}, fixed` : `${a.min_replicas}–${a.max_replicas} replicas: the autoscaler may add workers the baselines do not get`,
     maxConcurrency: a.max_replica_concurrency,
     warmup,

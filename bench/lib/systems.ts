@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ResolvedApi, ResolvedConfig } from '../../src/config/types.ts';
 import { treeOf } from './proctree.ts';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
@@ -143,6 +144,19 @@ export interface PredictorSpec {
   config: Record<string, unknown>;
   workers: number;
   threads: number;
+}
+
+/** An API of a loaded cortex.yaml as every system runs it: its predictor, config and worker shape. */
+export function predictorSpec(config: ResolvedConfig, api: ResolvedApi): PredictorSpec {
+  if (api.predictor.type !== 'python') throw new Error(`bench serves python predictors; ${api.name} is ${api.predictor.type}`);
+  return {
+    dir: config.projectDir,
+    path: resolve(config.projectDir, api.predictor.path),
+    name: api.name,
+    config: api.predictor.config,
+    workers: api.autoscaling.workers_per_replica,
+    threads: api.autoscaling.threads_per_worker,
+  };
 }
 
 /**
